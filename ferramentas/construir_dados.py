@@ -1,0 +1,97 @@
+"""Monta os arquivos de dados/ a partir das fontes escritas para o curso (dados/fontes/).
+
+- Corpus: dados/fontes/corpus/*.txt (documentos separados por uma linha '---') vira
+  dados/corpus_treino.txt e dados/corpus_validacao.txt, com os documentos separados por
+  <|endoftext|>. A divisão é fixa: um documento vai para a validação quando o SHA-256 do seu texto,
+  lido como número, deixa resto 0 na divisão por 10 (cerca de 10%); acrescentar documentos novos não
+  muda o lado dos antigos.
+- Manifesto: dados/manifesto.json, com tamanho e SHA-256 de cada arquivo publicado.
+
+Uso:
+    python ferramentas/construir_dados.py           # reconstrói
+    python ferramentas/construir_dados.py --check   # só confere se está tudo em dia
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+RAIZ = Path(__file__).resolve().parent.parent
+DADOS = RAIZ / "dados"
+FONTES = DADOS / "fontes"
+FIM_DE_TEXTO = "<|endoftext|>"
+SEPARADOR_DOCUMENTOS = f"\n{FIM_DE_TEXTO}\n"
+NAO_PUBLICADOS = {"manifesto.json", "README.md"}  # e tudo em fontes/
+
+
+def documentos_do_corpus() -> list[tuple[str, str]]:
+    """(gênero, documento) de cada documento das fontes, normalizado em NFC."""
+    docs = []
+    for arquivo in sorted((FONTES / "corpus").glob("*.txt")):
+        genero = re.sub(r"_\d+$", "", arquivo.stem)
+        texto = unicodedata.normalize("NFC", arquivo.read_text(encoding="utf-8"))
+        for doc in re.split(r"^---$", texto, flags=re.M):
+            doc = "\n".join(linha.rstrip() for linha in doc.strip().splitlines())
+            if doc:
+                docs.append((genero, doc))
+    return docs
+
+
+def vai_para_validacao(documento: str) -> bool:
+    return int(hashlib.sha256(documento.encode("utf-8")).hexdigest(), 16) % 10 == 0
+
+
+def arquivos_do_corpus() -> dict[Path, str]:
+    treino, validacao = [], []
+    for _, doc in documentos_do_corpus():
+        (validacao if vai_para_validacao(doc) else treino).append(doc)
+    return {DADOS / "corpus_treino.txt": SEPARADOR_DOCUMENTOS.join(treino) + "\n",
+            DADOS / "corpus_validacao.txt": SEPARADOR_DOCUMENTOS.join(validacao) + "\n"}
+
+
+def sha256_bytes(dados: bytes) -> str:
+    return hashlib.sha256(dados).hexdigest()
+
+
+def manifesto(conteudos: dict[Path, bytes]) -> str:
+    """O manifesto dos arquivos publicados em dados/ (fora fontes/), com o conteúdo que terão."""
+    arquivos = {}
+    for caminho in sorted(DADOS.rglob("*")):
+        rel = caminho.relative_to(DADOS).as_posix()
+        if caminho.is_file() and rel not in NAO_PUBLICADOS and not rel.startswith("fontes/"):
+            arquivos[rel] = caminho.read_bytes()
+    for caminho, dados in conteudos.items():
+        arquivos[caminho.relative_to(DADOS).as_posix()] = dados
+    entradas = {nome: {"bytes": len(d), "sha256": sha256_bytes(d)} for nome, d in sorted(arquivos.items())}
+    return json.dumps({"arquivos": entradas}, indent=1, ensure_ascii=False) + "\n"
+
+
+def arquivos_esperados() -> dict[Path, bytes]:
+    saida = {caminho: texto.encode("utf-8") for caminho, texto in arquivos_do_corpus().items()}
+    saida[DADOS / "manifesto.json"] = manifesto(saida).encode("utf-8")
+    return saida
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="só confere; não escreve nada")
+    args = parser.parse_args()
+    esperados = arquivos_esperados()
+    velhos = [c for c, d in esperados.items() if not c.exists() or c.read_bytes() != d]
+    for caminho in velhos:
+        if args.check:
+            print(f"Desatualizado: {caminho.relative_to(RAIZ)} (rode `python ferramentas/construir_dados.py`)")
+        else:
+            caminho.write_bytes(esperados[caminho])
+            print(f"escrito: {caminho.relative_to(RAIZ)} ({len(esperados[caminho]) / 1024:.0f} KB)")
+    return 1 if args.check and velhos else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
