@@ -20,6 +20,11 @@ from .ambiente import (
     seed_everything,
     show_environment,
 )
+from .intro import (
+    CharNGramModel,
+    END_OF_TEXT,
+    read_corpus,
+)
 
 __all__ = [
     "DataFileError",
@@ -37,4 +42,7 @@ __all__ = [
     "pick_device",
     "seed_everything",
     "show_environment",
+    "CharNGramModel",
+    "END_OF_TEXT",
+    "read_corpus",
 ]
