@@ -5,6 +5,9 @@
   <|endoftext|>. A divisão é fixa: um documento vai para a validação quando o SHA-256 do seu texto,
   lido como número, deixa resto 0 na divisão por 10 (cerca de 10%); acrescentar documentos novos não
   muda o lado dos antigos.
+- Tokenizador: dados/tokenizador.json, o BPE de 4096 tokens do capítulo 02, treinado por
+  gptmini.train_bpe no texto de treino (documentos unidos por uma linha em branco, como no
+  notebook). Guarda o SHA-256 do texto de treino, e só é retreinado quando esse texto muda.
 - Manifesto: dados/manifesto.json, com tamanho e SHA-256 de cada arquivo publicado.
 
 Uso:
@@ -55,6 +58,28 @@ def arquivos_do_corpus() -> dict[Path, str]:
             DADOS / "corpus_validacao.txt": SEPARADOR_DOCUMENTOS.join(validacao) + "\n"}
 
 
+TAMANHO_VOCABULARIO = 4096
+
+
+def arquivo_do_tokenizador(corpus_treino: str) -> bytes:
+    """O tokenizador do curso, retreinado só se o texto de treino mudou."""
+    sys.path.insert(0, str(RAIZ))
+    from gptmini import save_tokenizer, train_bpe
+
+    texto = "\n\n".join(d.strip() for d in corpus_treino.split(FIM_DE_TEXTO) if d.strip())
+    impressao = sha256_bytes(texto.encode("utf-8"))
+    caminho = DADOS / "tokenizador.json"
+    if caminho.exists() and json.loads(caminho.read_text(encoding="utf-8")).get("texto_sha256") == impressao:
+        return caminho.read_bytes()
+    print(f"Treinando o BPE de {TAMANHO_VOCABULARIO} tokens no corpus de treino ...")
+    temporario = DADOS / "tokenizador.json.tmp"
+    save_tokenizer(train_bpe(texto, TAMANHO_VOCABULARIO), temporario, name="gptmini-pt-4k")
+    dados = json.loads(temporario.read_text(encoding="utf-8"))
+    temporario.unlink()
+    dados["texto_sha256"] = impressao  # de que texto de treino ele saiu
+    return (json.dumps(dados, ensure_ascii=False, indent=0) + "\n").encode("utf-8")
+
+
 def sha256_bytes(dados: bytes) -> str:
     return hashlib.sha256(dados).hexdigest()
 
@@ -74,6 +99,7 @@ def manifesto(conteudos: dict[Path, bytes]) -> str:
 
 def arquivos_esperados() -> dict[Path, bytes]:
     saida = {caminho: texto.encode("utf-8") for caminho, texto in arquivos_do_corpus().items()}
+    saida[DADOS / "tokenizador.json"] = arquivo_do_tokenizador(saida[DADOS / "corpus_treino.txt"].decode("utf-8"))
     saida[DADOS / "manifesto.json"] = manifesto(saida).encode("utf-8")
     return saida
 

@@ -19,11 +19,24 @@ from .ambiente import (
     pick_device,
     seed_everything,
     show_environment,
+    thousands,
 )
 from .intro import (
     CharNGramModel,
     END_OF_TEXT,
     read_corpus,
+)
+from .tokenizacao import (
+    BPETokenizer,
+    GPTDataset,
+    PRETOKENIZE_PATTERN,
+    SimpleTokenizer,
+    create_dataloader,
+    encode_documents,
+    load_tokenizer,
+    make_encoding,
+    save_tokenizer,
+    train_bpe,
 )
 
 __all__ = [
@@ -42,7 +55,18 @@ __all__ = [
     "pick_device",
     "seed_everything",
     "show_environment",
+    "thousands",
     "CharNGramModel",
     "END_OF_TEXT",
     "read_corpus",
+    "BPETokenizer",
+    "GPTDataset",
+    "PRETOKENIZE_PATTERN",
+    "SimpleTokenizer",
+    "create_dataloader",
+    "encode_documents",
+    "load_tokenizer",
+    "make_encoding",
+    "save_tokenizer",
+    "train_bpe",
 ]

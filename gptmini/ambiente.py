@@ -48,6 +48,11 @@ REPO_BRANCH = "main"
 MANIFEST = "manifesto.json"
 
 
+def thousands(n: int) -> str:
+    """Inteiros no jeito brasileiro de escrever: 1234567 -> '1.234.567'."""
+    return f"{n:_}".replace("_", ".")
+
+
 def fast_mode() -> bool:
     """Modo rápido (GPTMINI_RAPIDO=1): os mesmos passos, com tamanhos mínimos."""
     return os.environ.get("GPTMINI_RAPIDO", "0") == "1"
