@@ -55,7 +55,8 @@ def falha_da_execucao(nb, caminho: Path, erro: Exception) -> FalhaNoNotebook:
         indice = next((i for i, c in enumerate(nb.cells)
                        if c.cell_type == "code" and c.get("execution_count") is None), -1)
     fonte = nb.cells[indice].source if indice >= 0 else ""
-    return FalhaNoNotebook(caminho, indice, fonte, str(erro).strip()[-3000:])
+    texto = re.sub(r"\x1b\[[0-9;]*m", "", str(erro)).strip()  # sem as cores do terminal
+    return FalhaNoNotebook(caminho, indice, fonte, texto[-3000:])
 
 
 def executar_notebook(caminho: Path, pasta: Path, ambiente: dict[str, str | None], timeout: int = 900):

@@ -216,6 +216,7 @@ def celula_preparo(anteriores: list[Exportado]) -> str:
             partes += ["", "", titulo + "=" * max(0, 99 - len(titulo)), "", ant.corpo]
         partes += ["", "", "# ===== O ambiente deste capítulo " + "=" * 66,
                    "DEVICE = pick_device()", "RAPIDO = fast_mode()", "seed_everything(42)",
+                   "tune_cpu_allocator()  # capítulo 00: reaproveita a memória dos tensores grandes",
                    "show_environment(DEVICE)"]
     return "\n".join(partes)
 

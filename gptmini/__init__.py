@@ -20,6 +20,7 @@ from .ambiente import (
     seed_everything,
     show_environment,
     thousands,
+    tune_cpu_allocator,
 )
 from .intro import (
     CharNGramModel,
@@ -37,6 +38,21 @@ from .tokenizacao import (
     make_encoding,
     save_tokenizer,
     train_bpe,
+)
+from .atencao import (
+    MultiHeadAttention,
+)
+from .modelo import (
+    FeedForward,
+    GPTConfig,
+    GPTMini,
+    KVCache,
+    PRESETS,
+    TransformerBlock,
+    generate,
+    load_checkpoint,
+    sample_next_token,
+    save_checkpoint,
 )
 
 __all__ = [
@@ -56,6 +72,7 @@ __all__ = [
     "seed_everything",
     "show_environment",
     "thousands",
+    "tune_cpu_allocator",
     "CharNGramModel",
     "END_OF_TEXT",
     "read_corpus",
@@ -69,4 +86,15 @@ __all__ = [
     "make_encoding",
     "save_tokenizer",
     "train_bpe",
+    "MultiHeadAttention",
+    "FeedForward",
+    "GPTConfig",
+    "GPTMini",
+    "KVCache",
+    "PRESETS",
+    "TransformerBlock",
+    "generate",
+    "load_checkpoint",
+    "sample_next_token",
+    "save_checkpoint",
 ]

@@ -3,6 +3,7 @@
 Gerado de 00-setup/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
 """
 
+import ctypes
 import hashlib
 import json
 import os
@@ -165,3 +166,18 @@ def show_environment(device: torch.device) -> None:
           f"matplotlib {matplotlib.__version__}")
     print(f"Dispositivo: {device} ({device_name(device)}) · threads na CPU: {torch.get_num_threads()}")
     print("Modo rápido (GPTMINI_RAPIDO=1):", "ligado" if fast_mode() else "desligado")
+
+
+def tune_cpu_allocator() -> bool:
+    """No Linux, faz o malloc reaproveitar blocos grandes em vez de devolvê-los ao sistema a cada uso.
+
+    Devolve True se o ajuste foi feito. Custo: a memória liberada fica com o processo.
+    """
+    if platform.system() != "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # Linux sem a glibc (Alpine, por exemplo)
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # constantes de malloc.h
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))

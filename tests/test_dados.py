@@ -40,7 +40,7 @@ def test_sem_paragrafos_repetidos(corpus):
         for doc in docs:
             for paragrafo in doc.split("\n\n")[1:]:  # o primeiro é o título
                 if len(paragrafo) > 40:
-                    assert paragrafo not in vistos, f"parágrafo repetido ({vistos[paragrafo]} e {split}): {paragrafo[:80]}"
+                    assert paragrafo not in vistos, f"repetido ({vistos[paragrafo]}, {split}): {paragrafo[:80]}"
                     vistos[paragrafo] = split
 
 
