@@ -8,6 +8,13 @@
 - Tokenizador: dados/tokenizador.json, o BPE de 4096 tokens do capítulo 02, treinado por
   gptmini.train_bpe no texto de treino (documentos unidos por uma linha em branco, como no
   notebook). Guarda o SHA-256 do texto de treino, e só é retreinado quando esse texto muda.
+- Mensagens (capítulo 06): dados/fontes/mensagens/*.jsonl viram dados/mensagens.jsonl, cada uma
+  com a sua partição (treino 70%, validação 15%, teste 15%), sorteada pelo SHA-256 do texto
+  normalizado, dentro de cada rótulo.
+- Instruções (capítulo 07): dados/fontes/instrucoes/*.jsonl viram dados/instrucoes.jsonl, com a
+  partição (treino 80%, validação 10%, teste 10%) sorteada pelo SHA-256 de família + chave: todas
+  as entradas sobre o mesmo item (a mesma palavra, a mesma conta, o mesmo estado) caem do mesmo
+  lado, e nada do teste aparece no treino nem com outras palavras.
 - Manifesto: dados/manifesto.json, com tamanho e SHA-256 de cada arquivo publicado.
 
 Uso:
@@ -58,6 +65,52 @@ def arquivos_do_corpus() -> dict[Path, str]:
             DADOS / "corpus_validacao.txt": SEPARADOR_DOCUMENTOS.join(validacao) + "\n"}
 
 
+def normalizar(texto: str) -> str:
+    """Minúsculas, sem acentos, pontuação e espaços: para achar quase-duplicatas."""
+    sem_acento = unicodedata.normalize("NFD", texto.lower())
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in sem_acento if not unicodedata.combining(c)))
+
+
+def particao(chave: str, limites: tuple[int, int]) -> str:
+    sorteio = int(hashlib.sha256(chave.encode("utf-8")).hexdigest(), 16) % 100
+    return "treino" if sorteio < limites[0] else "validacao" if sorteio < limites[1] else "teste"
+
+
+def ler_jsonl(pasta: Path) -> list[dict]:
+    linhas = []
+    for arquivo in sorted(pasta.glob("*.jsonl")):
+        for linha in arquivo.read_text(encoding="utf-8").splitlines():
+            if linha.strip():
+                registro = json.loads(linha)
+                linhas.append({k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v
+                               for k, v in registro.items()})
+    return linhas
+
+
+def jsonl(registros: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in registros)
+
+
+def arquivo_de_mensagens() -> str:
+    mensagens = ler_jsonl(FONTES / "mensagens")
+    for m in mensagens:
+        m["particao"] = particao(normalizar(m["texto"]), (70, 85))
+    return jsonl(sorted(mensagens, key=lambda m: (m["particao"], m["rotulo"], m["texto"])))
+
+
+SEMPRE_NO_TESTE = {"Escreva uma receita de bolo."}  # o exemplo do texto do capítulo 07
+
+
+def arquivo_de_instrucoes() -> str:
+    registros = ler_jsonl(FONTES / "instrucoes")
+    teste_forcado = {(r["familia"], r["chave"]) for r in registros if r["instrucao"] in SEMPRE_NO_TESTE}
+    for r in registros:
+        grupo = (r["familia"], r["chave"])
+        r["particao"] = "teste" if grupo in teste_forcado else particao(f"{grupo[0]}|{grupo[1]}", (80, 90))
+    ordem = {"treino": 0, "validacao": 1, "teste": 2}
+    return jsonl(sorted(registros, key=lambda r: (ordem[r["particao"]], r["familia"], r["chave"], r["instrucao"])))
+
+
 TAMANHO_VOCABULARIO = 4096
 
 
@@ -100,6 +153,8 @@ def manifesto(conteudos: dict[Path, bytes]) -> str:
 def arquivos_esperados() -> dict[Path, bytes]:
     saida = {caminho: texto.encode("utf-8") for caminho, texto in arquivos_do_corpus().items()}
     saida[DADOS / "tokenizador.json"] = arquivo_do_tokenizador(saida[DADOS / "corpus_treino.txt"].decode("utf-8"))
+    saida[DADOS / "mensagens.jsonl"] = arquivo_de_mensagens().encode("utf-8")
+    saida[DADOS / "instrucoes.jsonl"] = arquivo_de_instrucoes().encode("utf-8")
     saida[DADOS / "manifesto.json"] = manifesto(saida).encode("utf-8")
     return saida
 

@@ -108,19 +108,44 @@ def separar_imports(codigo: str) -> tuple[list[str], str]:
 
 
 def nomes_definidos(codigo: str) -> set[str]:
+    """Os nomes que o código define no nível de topo (funções, classes, variáveis)."""
     nomes = set()
     for no in ast.parse(codigo).body:
         if isinstance(no, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             nomes.add(no.name)
         elif isinstance(no, (ast.Assign, ast.AnnAssign)):
-            alvos = no.targets if isinstance(no, ast.Assign) else [no.target]
-            for alvo in alvos:
-                nomes.update(n.id for n in ast.walk(alvo) if isinstance(n, ast.Name))
+            for alvo in no.targets if isinstance(no, ast.Assign) else [no.target]:
+                # `X = ...` e `a, b = ...` definem; `X["k"] = ...` e `X.y = ...` só usam X
+                elementos = alvo.elts if isinstance(alvo, ast.Tuple) else [alvo]
+                nomes.update(e.id for e in elementos if isinstance(e, ast.Name))
     return nomes
 
 
 def nomes_usados(codigo: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(codigo)) if isinstance(n, ast.Name)}
+    """Os nomes lidos pelo código, fora os que são locais da função onde aparecem."""
+    usados: set[str] = set()
+
+    def visitar(no: ast.AST, locais: frozenset) -> None:
+        if isinstance(no, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = no.args
+            novos = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+            novos |= {a.arg for a in (args.vararg, args.kwarg) if a}
+            corpo = no.body if isinstance(no.body, list) else [no.body]
+            for filho in corpo:
+                novos |= {n.id for n in ast.walk(filho) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            for filho in ast.iter_child_nodes(no):  # decoradores e padrões dos argumentos: escopo de fora
+                if filho not in corpo:
+                    visitar(filho, locais)
+            for filho in corpo:
+                visitar(filho, locais | novos)
+            return
+        if isinstance(no, ast.Name) and isinstance(no.ctx, ast.Load) and no.id not in locais:
+            usados.add(no.id)
+        for filho in ast.iter_child_nodes(no):
+            visitar(filho, locais)
+
+    visitar(ast.parse(codigo), frozenset())
+    return usados
 
 
 class Exportado:
@@ -140,16 +165,25 @@ class Exportado:
 
 
 def unir_imports(grupos: list[list[str]]) -> list[str]:
-    """Junta, sem repetir, e ordena como o isort: biblioteca padrão antes das de terceiros."""
-    vistos: list[str] = []
+    """Junta os imports sem repetir (`from m import a` e `from m import b` viram um só) e ordena como o
+    isort: biblioteca padrão antes das de terceiros, `import` antes de `from` dentro de cada grupo."""
+    simples: set[str] = set()
+    de_modulo: dict[str, set[str]] = {}
     for grupo in grupos:
-        vistos += [i for i in grupo if i not in vistos]
+        for imp in grupo:
+            for no in ast.parse(imp).body:
+                if isinstance(no, ast.ImportFrom):
+                    nomes = {a.name + (f" as {a.asname}" if a.asname else "") for a in no.names}
+                    de_modulo.setdefault("." * no.level + (no.module or ""), set()).update(nomes)
+                else:
+                    simples.update(f"import {a.name}" + (f" as {a.asname}" if a.asname else "") for a in no.names)
+    linhas = list(simples) + [f"from {m} import {', '.join(sorted(n))}" for m, n in de_modulo.items()]
 
     def chave(imp: str) -> tuple:
         modulo = imp.split()[1]
         return (modulo.split(".")[0] not in sys.stdlib_module_names, imp.startswith("from"), modulo)
 
-    ordenados = sorted(vistos, key=chave)
+    ordenados = sorted(linhas, key=chave)
     # uma linha em branco entre a biblioteca padrão e as de terceiros
     return [linha for i, imp in enumerate(ordenados)
             for linha in ([""] if i and chave(imp)[0] != chave(ordenados[i - 1])[0] else []) + [imp]]

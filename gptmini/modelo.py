@@ -25,7 +25,7 @@ class GPTConfig:
 PRESETS = {
     "rapido": GPTConfig(context_length=64, d_model=64, n_heads=2, n_layers=2),
     "cpu": GPTConfig(context_length=128, d_model=256, n_heads=4, n_layers=4),
-    "gpu": GPTConfig(context_length=256, d_model=512, n_heads=8, n_layers=8),
+    "gpu": GPTConfig(context_length=256, d_model=384, n_heads=6, n_layers=6, dropout=0.2),
 }
 
 
@@ -122,21 +122,29 @@ class GPTMini(nn.Module):
         return sum(p.numel() for p in self.parameters())  # os pesos amarrados contam uma vez
 
 
+def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                  top_p: float | None = None) -> torch.Tensor:
+    """Os logits (lote, vocabulário) que a amostragem usa: divididos pela temperatura, -inf fora do
+    top-k e fora do núcleo top-p (o menor conjunto de tokens cuja probabilidade somada chega a top_p)."""
+    logits = logits.float() / temperature
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        sorted_probs = torch.softmax(sorted_logits, dim=-1)
+        outside = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p  # a massa antes dele já bastava
+        logits = logits.scatter(-1, order, sorted_logits.masked_fill(outside, float("-inf")))
+    return logits
+
+
 def sample_next_token(logits: torch.Tensor, temperature: float = 0.0, top_k: int | None = None,
                       top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
     """Escolhe o próximo token a partir dos logits (lote, vocabulário); devolve (lote, 1)."""
     if temperature == 0.0:
         return logits.argmax(dim=-1, keepdim=True)  # gulosa
-    logits = logits.float() / temperature
-    if top_k is not None:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    if top_p is not None:  # o menor conjunto de tokens cuja probabilidade somada chega a top_p
-        sorted_logits, order = torch.sort(logits, descending=True)
-        sorted_probs = torch.softmax(sorted_logits, dim=-1)
-        outside = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p  # a massa antes dele já bastava
-        logits = logits.scatter(-1, order, sorted_logits.masked_fill(outside, float("-inf")))
-    return torch.multinomial(torch.softmax(logits, dim=-1), num_samples=1, generator=generator)
+    probs = torch.softmax(filter_logits(logits, temperature, top_k, top_p), dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
 
 
 @torch.no_grad()

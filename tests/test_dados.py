@@ -63,3 +63,51 @@ def test_tokenizador_publicado_vem_do_treino_atual(corpus):
     texto = "\n\n".join(corpus["treino"])
     assert dados["texto_sha256"] == sha256_bytes(texto.encode("utf-8"))
     assert len(dados["ranks"]) == 4095 and dados["tokens_especiais"] == {FIM_DE_TEXTO: 4095}
+
+
+def ler_jsonl(nome):
+    return [json.loads(linha) for linha in (DADOS / nome).read_text(encoding="utf-8").splitlines()]
+
+
+def test_mensagens_divididas_sem_vazamento():
+    from construir_dados import normalizar
+
+    mensagens = ler_jsonl("mensagens.jsonl")
+    assert len(mensagens) >= 1000
+    assert {m["rotulo"] for m in mensagens} == {"spam", "normal"}
+    por_texto = {}
+    for m in mensagens:
+        assert set(m) == {"texto", "rotulo", "particao"} and m["texto"].strip()
+        chave = normalizar(m["texto"])
+        assert por_texto.setdefault(chave, m["particao"]) == m["particao"], f"vazamento: {m['texto']!r}"
+    assert len(por_texto) == len(mensagens), "mensagens repetidas"
+    for particao in ("treino", "validacao", "teste"):
+        rotulos = [m["rotulo"] for m in mensagens if m["particao"] == particao]
+        assert len(rotulos) >= 150 and 0.4 < rotulos.count("spam") / len(rotulos) < 0.6
+
+
+def test_instrucoes_divididas_sem_vazamento():
+    registros = ler_jsonl("instrucoes.jsonl")
+    assert len(registros) >= 1000
+    treino = [r for r in registros if r["particao"] == "treino"]
+    vistos = {(r["instrucao"], r["entrada"]) for r in treino}
+    chaves_treino = {(r["familia"], r["chave"]) for r in treino}
+    for r in registros:
+        assert r["resposta"].strip() and r["instrucao"].strip()
+        if r["particao"] != "treino":
+            assert (r["instrucao"], r["entrada"]) not in vistos
+            assert (r["familia"], r["chave"]) not in chaves_treino, f"item do teste no treino: {r['chave']}"
+    familias_verificaveis = {"plural", "antonimo", "soma", "subtracao", "capital_estado", "capital_pais", "sentimento"}
+    no_teste = {r["familia"] for r in registros if r["particao"] == "teste"}
+    assert familias_verificaveis <= no_teste
+    assert any(r["instrucao"] == "Escreva uma receita de bolo." and r["particao"] == "teste" for r in registros)
+
+
+def test_respostas_verificaveis_corretas():
+    for r in ler_jsonl("instrucoes.jsonl"):
+        if r["familia"] in ("soma", "subtracao"):
+            a, b = (int(n) for n in re.findall(r"\d+", r["chave"]))
+            assert int(r["resposta"]) == (a + b if r["familia"] == "soma" else a - b), r
+            assert 0 <= a <= 99 and 0 <= b <= 99
+        if r["familia"] == "sentimento":
+            assert r["resposta"] in ("positivo", "negativo")

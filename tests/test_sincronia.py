@@ -23,7 +23,7 @@ def test_manifesto_e_divisoes_em_dia():
 
 
 def copia_do_repositorio(destino):
-    ignorar = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.pt")
+    ignorar = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache")
     shutil.copytree(RAIZ, destino, ignore=ignorar)
     return destino
 

@@ -1,0 +1,81 @@
+"""Treina o classificador de spam publicado, dados/modelos/classificador.pt, com o código do curso.
+
+Uso:
+    python ferramentas/treinar_classificador.py [--epocas 4] [--receita tudo] [--lr 2e-4]
+
+Parte do modelo base publicado (dados/modelos/base.pt), troca a cabeça de saída por uma de 2
+classes (gptmini.add_classification_head), ajusta com gptmini.train_classifier nas mensagens de
+treino e mede no teste. O checkpoint guarda configuração, pesos e as métricas de teste, que a ficha
+técnica (dados/README.md) reproduz e um teste confere. Depois, rode
+`python ferramentas/construir_dados.py` para atualizar o manifesto.
+"""
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import torch
+
+RAIZ = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RAIZ))
+from gptmini import (  # noqa: E402
+    LABELS,
+    add_classification_head,
+    binary_metrics,
+    data_file,
+    device_name,
+    freeze_for_finetuning,
+    load_pretrained,
+    load_tokenizer,
+    pick_device,
+    predict,
+    save_checkpoint,
+    seed_everything,
+    train_classifier,
+    tune_cpu_allocator,
+)
+
+DESTINO = RAIZ / "dados" / "modelos" / "classificador.pt"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epocas", type=int, default=6)
+    parser.add_argument("--receita", default="tudo", choices=["cabeca", "ultimo_bloco", "tudo"])
+    parser.add_argument("--lr", type=float, default=2e-4)
+    args = parser.parse_args()
+    tune_cpu_allocator()
+    device = pick_device()
+    seed_everything(123)
+    tokenizer = load_tokenizer()
+    mensagens = [json.loads(linha) for linha in data_file("mensagens.jsonl").read_text(encoding="utf-8").splitlines()]
+    particoes = {p: [m for m in mensagens if m["particao"] == p] for p in ("treino", "validacao", "teste")}
+
+    modelo = add_classification_head(load_pretrained("base", device)).to(device)
+    treinaveis = freeze_for_finetuning(modelo, args.receita)
+    historico = train_classifier(modelo, tokenizer, particoes["treino"], particoes["validacao"], device,
+                                 epochs=args.epocas, lr=args.lr)
+    textos = [m["texto"] for m in particoes["teste"]]
+    rotulos = torch.tensor([LABELS.index(m["rotulo"]) for m in particoes["teste"]])
+    metricas = binary_metrics(predict(modelo, tokenizer, textos, device), rotulos)
+    metricas = {k: (round(v, 5) if isinstance(v, float) else v) for k, v in metricas.items()}
+    ficha = {"metricas_teste": metricas, "mensagens_teste": len(textos), "receita": args.receita,
+             "parametros_treinaveis": treinaveis, "epocas": args.epocas, "lr": args.lr,
+             "acuracia_validacao_por_epoca": [round(a, 5) for a in historico["val_accuracy"]],
+             "segundos_de_treino": round(historico["seconds"]), "hardware": device_name(device),
+             "torch": str(torch.__version__), "data": date.today().isoformat(),
+             "comando": f"python ferramentas/treinar_classificador.py --epocas {args.epocas} "
+                        f"--receita {args.receita} --lr {args.lr}"}
+    for p in modelo.parameters():
+        p.requires_grad = True
+    save_checkpoint(modelo.cpu().eval(), DESTINO, num_classes=len(LABELS), ficha=ficha)
+    DESTINO.with_suffix(".json").write_text(json.dumps(ficha, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(ficha, ensure_ascii=False, indent=1))
+    print(f"\nGravado: {DESTINO.relative_to(RAIZ)} ({DESTINO.stat().st_size / 2**20:.1f} MB). "
+          "Agora rode: python ferramentas/construir_dados.py")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Treina o assistente publicado, dados/modelos/instrucoes.pt, com o código do curso (gptmini.train_sft).
+
+Uso:
+    python ferramentas/treinar_instrucoes.py [--epocas 5]
+
+Parte do modelo base publicado (dados/modelos/base.pt), ajusta nas instruções de treino com a perda
+só nas respostas e mede no teste: acerto exato por família verificável, parada com <|endoftext|> e
+respostas sem "###". O checkpoint guarda configuração, pesos e essas medidas, que a ficha técnica
+(dados/README.md) reproduz e um teste confere. Depois, rode `python ferramentas/construir_dados.py`.
+"""
+
+import argparse
+import json
+import math
+import sys
+from datetime import date
+from pathlib import Path
+
+import torch
+
+RAIZ = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RAIZ))
+from gptmini import (  # noqa: E402
+    TrainConfig,
+    data_file,
+    device_name,
+    instruction_metrics,
+    load_pretrained,
+    load_tokenizer,
+    pick_device,
+    save_checkpoint,
+    seed_everything,
+    train_sft,
+    tune_cpu_allocator,
+)
+
+DESTINO = RAIZ / "dados" / "modelos" / "instrucoes.pt"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epocas", type=int, default=5)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    args = parser.parse_args()
+    tune_cpu_allocator()
+    device = pick_device()
+    seed_everything(42)
+    tokenizer = load_tokenizer()
+    exemplos = [json.loads(linha) for linha in data_file("instrucoes.jsonl").read_text(encoding="utf-8").splitlines()]
+    particoes = {p: [e for e in exemplos if e["particao"] == p] for p in ("treino", "validacao", "teste")}
+    passos_por_epoca = math.ceil(len(particoes["treino"]) / 16)
+    config = TrainConfig(max_steps=args.epocas * passos_por_epoca, batch_size=16, lr=args.lr, warmup_steps=20,
+                         eval_interval=passos_por_epoca, sample_interval=0)
+    torch.manual_seed(42)
+    modelo = load_pretrained("base", device).train()
+    historico = train_sft(modelo, tokenizer, particoes["treino"], particoes["validacao"], config, device)
+    medidas = instruction_metrics(modelo, tokenizer, particoes["teste"])
+    ficha = {"medidas_teste": {k: v for k, v in medidas.items() if k != "respostas"},
+             "instrucoes_teste": len(particoes["teste"]), "respostas_teste": medidas["respostas"],
+             "epocas": args.epocas, "lr": args.lr,
+             "perda_validacao_respostas": [round(v, 4) for v in historico["val_loss"]],
+             "segundos_de_treino": round(historico["seconds"]), "hardware": device_name(device),
+             "torch": str(torch.__version__), "data": date.today().isoformat(),
+             "comando": f"python ferramentas/treinar_instrucoes.py --epocas {args.epocas} --lr {args.lr}"}
+    save_checkpoint(modelo.cpu().eval(), DESTINO, ficha=ficha)
+    DESTINO.with_suffix(".json").write_text(json.dumps(ficha, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(ficha, ensure_ascii=False, indent=1))
+    print(f"\nGravado: {DESTINO.relative_to(RAIZ)}. Agora rode: python ferramentas/construir_dados.py")
+
+
+if __name__ == "__main__":
+    main()

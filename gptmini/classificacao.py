@@ -1,0 +1,142 @@
+"""Capítulo 06: Classificação: um detector de spam.
+
+Gerado de 06-classificacao/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+"""
+
+import copy
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .modelo import GPTConfig, GPTMini
+from .pretreino import PRETRAINED
+
+
+LABELS = ("normal", "spam")  # o índice de cada classe
+
+
+def add_classification_head(model: GPTMini, num_classes: int = len(LABELS)) -> GPTMini:
+    """Uma cópia do modelo com a cabeça de saída trocada por uma de num_classes logits."""
+    classifier = copy.deepcopy(model)
+    classifier.out_head = nn.Linear(model.config.d_model, num_classes)  # nova, e não mais amarrada
+    classifier.num_classes = num_classes
+    return classifier
+
+
+def encode_messages(tokenizer, texts: list[str], max_length: int, pad_id: int):
+    """Tokeniza, corta, termina cada mensagem com <|endoftext|> e completa à direita com pad_id;
+    devolve (ids, comprimentos reais)."""
+    encoded = [ids[: max_length - 1] + [tokenizer.eot_token] for ids in tokenizer.encode_ordinary_batch(texts)]
+    lengths = torch.tensor([len(ids) for ids in encoded])
+    batch = torch.full((len(encoded), int(lengths.max())), pad_id, dtype=torch.long)
+    for i, ids in enumerate(encoded):
+        batch[i, : len(ids)] = torch.tensor(ids)
+    return batch, lengths
+
+
+def last_token_logits(model: GPTMini, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Os logits da última posição real de cada sequência (lote, classes)."""
+    logits = model(ids)  # (lote, tokens, classes)
+    return logits[torch.arange(len(ids), device=ids.device), lengths.to(ids.device) - 1]
+
+
+def message_batches(tokenizer, messages: list[dict], batch_size: int, max_length: int, shuffle: bool,
+                    seed: int = 0):
+    """Lotes (ids, comprimentos, rótulos); embaralhados de forma reprodutível se shuffle."""
+    order = torch.randperm(len(messages), generator=torch.Generator().manual_seed(seed)) if shuffle \
+        else torch.arange(len(messages))
+    for start in range(0, len(messages), batch_size):
+        chunk = [messages[i] for i in order[start:start + batch_size].tolist()]
+        ids, lengths = encode_messages(tokenizer, [m["texto"] for m in chunk], max_length, tokenizer.eot_token)
+        yield ids, lengths, torch.tensor([LABELS.index(m["rotulo"]) for m in chunk])
+
+
+@torch.no_grad()
+def predict(model: GPTMini, tokenizer, texts: list[str], device, batch_size: int = 64) -> torch.Tensor:
+    """A classe prevista (índice em LABELS) para cada texto."""
+    model.eval()
+    predictions = []
+    for start in range(0, len(texts), batch_size):
+        ids, lengths = encode_messages(tokenizer, texts[start:start + batch_size], model.config.context_length,
+                                       tokenizer.eot_token)
+        predictions.append(last_token_logits(model, ids.to(device), lengths).argmax(-1).cpu())
+    return torch.cat(predictions)
+
+
+def train_classifier(model: GPTMini, tokenizer, train_set: list[dict], val_set: list[dict], device, epochs: int = 3,
+                     lr: float = 5e-4, batch_size: int = 16, weight_decay: float = 0.01, progress: bool = True):
+    """Ajuste fino para classificação; devolve o histórico (perda por passo, acurácia por época)."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
+    history = {"loss": [], "val_accuracy": [], "seconds": 0.0}
+    val_labels = torch.tensor([LABELS.index(m["rotulo"]) for m in val_set])
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        batches = message_batches(tokenizer, train_set, batch_size, model.config.context_length, True, seed=epoch)
+        bar = tqdm(batches, total=math.ceil(len(train_set) / batch_size), desc=f"época {epoch + 1}/{epochs}",
+                   disable=not progress, mininterval=1)
+        for ids, lengths, labels in bar:
+            logits = last_token_logits(model, ids.to(device), lengths)
+            loss = F.cross_entropy(logits, labels.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            history["loss"].append(loss.item())
+            bar.set_postfix(perda=f"{loss.item():.3f}")
+        predictions = predict(model, tokenizer, [m["texto"] for m in val_set], device)
+        history["val_accuracy"].append((predictions == val_labels).float().mean().item())
+        if progress:
+            print(f"época {epoch + 1}: acurácia na validação {history['val_accuracy'][-1]:.1%}")
+    history["seconds"] = time.perf_counter() - start
+    return history
+
+
+def freeze_for_finetuning(model: GPTMini, trainable: str) -> int:
+    """Congela o modelo, exceto: "cabeca", "ultimo_bloco" (cabeça + último bloco + norma final) ou
+    "tudo"; devolve quantos parâmetros ficam treináveis."""
+    parts = {"cabeca": [model.out_head], "ultimo_bloco": [model.out_head, model.blocks[-1], model.final_norm],
+             "tudo": [model]}
+    if trainable not in parts:
+        raise ValueError(f"trainable deve ser um de {list(parts)}, não {trainable!r}")
+    for p in model.parameters():
+        p.requires_grad = False
+    for module in parts[trainable]:
+        for p in module.parameters():
+            p.requires_grad = True
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def binary_metrics(predictions: torch.Tensor, labels: torch.Tensor, positive: int = 1) -> dict:
+    """Acurácia, precisão, revocação, F1 e matriz de confusão [[VN, FP], [FN, VP]]."""
+    predictions, labels = predictions.long(), labels.long()
+    tp = int(((predictions == positive) & (labels == positive)).sum())
+    fp = int(((predictions == positive) & (labels != positive)).sum())
+    fn = int(((predictions != positive) & (labels == positive)).sum())
+    tn = int(((predictions != positive) & (labels != positive)).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"acuracia": (tp + tn) / len(labels), "precisao": precision, "revocacao": recall, "f1": f1,
+            "confusao": [[tn, fp], [fn, tp]]}
+
+
+def classify(model: GPTMini, tokenizer, text: str) -> str:
+    """"spam" ou "normal" para um texto, com um modelo classificador."""
+    device = next(model.parameters()).device
+    return LABELS[int(predict(model, tokenizer, [text], device)[0])]
+
+
+def load_classifier(path, device="cpu") -> GPTMini:
+    """Carrega um classificador salvo com save_checkpoint (a cabeça tem num_classes saídas)."""
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model = add_classification_head(GPTMini(GPTConfig(**checkpoint["config"])), checkpoint["num_classes"])
+    model.load_state_dict(checkpoint["model"])
+    return model.to(device).eval()
+
+
+PRETRAINED["classificador"] = ("modelos/classificador.pt", load_classifier)

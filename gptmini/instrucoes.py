@@ -1,0 +1,160 @@
+"""Capítulo 07: Instruction tuning: de gerador de texto a assistente.
+
+Gerado de 07-instruction-tuning/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+"""
+
+import math
+import re
+import time
+from collections import defaultdict
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .modelo import GPTMini, generate, load_checkpoint
+from .pretreino import PRETRAINED, TrainConfig, autocast_context, configure_optimizer, learning_rate
+
+
+IGNORE_INDEX = -100  # alvos com este valor não entram na perda (o padrão de F.cross_entropy)
+VERIFIABLE_FAMILIES = ("plural", "antonimo", "soma", "subtracao", "capital_estado", "capital_pais", "sentimento")
+
+
+def format_instruction(instruction: str, input: str = "") -> str:
+    """O texto que o modelo ajustado recebe: instrução, entrada opcional e o começo da resposta."""
+    text = f"### Instrução:\n{instruction.strip()}\n\n"
+    if input.strip():
+        text += f"### Entrada:\n{input.strip()}\n\n"
+    return text + "### Resposta:\n"
+
+
+def encode_instruction(tokenizer, entry: dict) -> tuple[list[int], int]:
+    """Tokens do exemplo formatado com a resposta e <|endoftext|>, e quantos deles são o prompt."""
+    prompt = tokenizer.encode_ordinary(format_instruction(entry["instrucao"], entry["entrada"]))
+    response = tokenizer.encode_ordinary(entry["resposta"]) + [tokenizer.eot_token]
+    return prompt + response, len(prompt)
+
+
+def collate_instructions(examples: list[tuple[list[int], int]], pad_id: int, max_length: int,
+                         mask_prompt: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entradas e alvos (lote, tokens), com enchimento à direita e IGNORE_INDEX nos alvos que não
+    contam: o enchimento e, se mask_prompt, a instrução e a entrada. Corta em max_length tokens."""
+    length = min(max(len(ids) for ids, _ in examples) - 1, max_length)
+    inputs = torch.full((len(examples), length), pad_id, dtype=torch.long)
+    targets = torch.full((len(examples), length), IGNORE_INDEX, dtype=torch.long)
+    for i, (ids, n_prompt) in enumerate(examples):
+        ids = ids[: length + 1]
+        inputs[i, : len(ids) - 1] = torch.tensor(ids[:-1])
+        targets[i, : len(ids) - 1] = torch.tensor(ids[1:])
+        if mask_prompt:  # o alvo da posição t é o token t + 1: os n_prompt - 1 primeiros são do prompt
+            targets[i, : n_prompt - 1] = IGNORE_INDEX
+    return inputs, targets
+
+
+def instruction_batches(examples, batch_size: int, epoch: int, seed: int):
+    """Os exemplos de uma época, embaralhados de um jeito que só depende de (seed, época)."""
+    order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+    for start in range(0, len(order), batch_size):
+        yield [examples[i] for i in order[start:start + batch_size]]
+
+
+@torch.no_grad()
+def response_loss(model: GPTMini, examples, pad_id: int, device, batch_size: int = 32) -> float:
+    """Perda média só nos tokens da resposta (a mesma medida para modelos treinados com ou sem máscara)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(examples), batch_size):
+        x, y = collate_instructions(examples[start:start + batch_size], pad_id, model.config.context_length)
+        logits = model(x.to(device))
+        total += F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten(), reduction="sum").item()
+        count += int((y != IGNORE_INDEX).sum())
+    model.train(was_training)
+    return total / count
+
+
+def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries: list[dict], cfg: TrainConfig,
+              device, mask_prompt: bool = True, progress: bool = True) -> dict:
+    """Ajuste fino supervisionado por instruções; devolve o histórico de perdas."""
+    examples = [encode_instruction(tokenizer, e) for e in train_entries]
+    val_examples = [encode_instruction(tokenizer, e) for e in val_entries]
+    steps_per_epoch = math.ceil(len(examples) / cfg.batch_size)
+    optimizer = configure_optimizer(model, cfg, device)
+    autocast, dtype = autocast_context(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+    history = {"step": [], "train_loss": [], "val_step": [], "val_loss": [], "seconds": 0.0}
+    model.train()
+    start, step = time.perf_counter(), 0
+    bar = tqdm(total=cfg.max_steps, desc="SFT", disable=not progress, mininterval=2)
+    while step < cfg.max_steps:
+        for batch in instruction_batches(examples, cfg.batch_size, step // steps_per_epoch, cfg.seed):
+            if step >= cfg.max_steps:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, cfg)
+            x, y = collate_instructions(batch, tokenizer.eot_token, model.config.context_length, mask_prompt)
+            with autocast:
+                logits = model(x.to(device))
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten())
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            history["step"].append(step)
+            history["train_loss"].append(loss.item())
+            step += 1
+            bar.update()
+            bar.set_postfix(perda=f"{loss.item():.3f}")
+            if step % cfg.eval_interval == 0 or step == cfg.max_steps:
+                history["val_step"].append(step)
+                history["val_loss"].append(response_loss(model, val_examples, tokenizer.eot_token, device))
+                bar.write(f"passo {step:>4}: perda na validação (só respostas) {history['val_loss'][-1]:.3f}")
+    bar.close()
+    history["seconds"] = time.perf_counter() - start
+    return history
+
+
+@torch.no_grad()
+def generate_response(model: GPTMini, tokenizer, instruction: str, input: str = "",
+                      max_new_tokens: int = 120) -> tuple[str, bool]:
+    """A resposta (gulosa) e se o modelo parou sozinho com <|endoftext|>."""
+    device = next(model.parameters()).device
+    prompt = torch.tensor([tokenizer.encode_ordinary(format_instruction(instruction, input))], device=device)
+    new = generate(model, prompt, max_new_tokens, eos_id=tokenizer.eot_token)[0, prompt.shape[1]:].tolist()
+    stopped = tokenizer.eot_token in new
+    if stopped:
+        new = new[: new.index(tokenizer.eot_token)]
+    return tokenizer.decode(new).strip(), stopped
+
+
+def respond(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 120) -> str:
+    """A resposta do modelo à instrução (gulosa, até o <|endoftext|>)."""
+    return generate_response(model, tokenizer, instruction, input, max_new_tokens)[0]
+
+
+def normalize_answer(text: str) -> str:
+    return re.sub(r"[\s.!\"']+$", "", text.strip().lower()).strip()
+
+
+def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_tokens: int = 60,
+                        progress: bool = True) -> dict:
+    """Acerto exato por família verificável, taxa de parada com <|endoftext|> e de respostas sem '###'."""
+    hits, counts, stopped, on_response, outputs = defaultdict(int), defaultdict(int), 0, 0, []
+    for e in tqdm(entries, desc="avaliando", disable=not progress, mininterval=2):
+        text, stop = generate_response(model, tokenizer, e["instrucao"], e["entrada"], max_new_tokens)
+        outputs.append(text)
+        stopped += stop
+        on_response += "###" not in text
+        if e["familia"] in VERIFIABLE_FAMILIES:
+            counts[e["familia"]] += 1
+            hits[e["familia"]] += normalize_answer(text) == normalize_answer(e["resposta"])
+    exact = {f: hits[f] / counts[f] for f in VERIFIABLE_FAMILIES if counts[f]}
+    total = sum(counts.values())
+    return {"acerto_exato": exact, "acerto_exato_geral": sum(hits.values()) / total if total else 0.0,
+            "parou_com_eot": stopped / len(entries), "ficou_na_resposta": on_response / len(entries),
+            "respostas": outputs}
+
+
+PRETRAINED["instrucoes"] = ("modelos/instrucoes.pt", load_checkpoint)

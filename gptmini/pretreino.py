@@ -1,0 +1,208 @@
+"""Capítulo 05: Pré-treino: ensinando o modelo a falar.
+
+Gerado de 05-pretreino/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .ambiente import cache_dir, data_file, fast_mode
+from .tokenizacao import GPTDataset, create_dataloader
+from .modelo import GPTMini, PRESETS, generate, load_checkpoint, save_checkpoint
+
+
+def bits_per_char(loss_nats: float, chars_per_token: float) -> float:
+    """Converte nats por token em bits por caractere, a medida do capítulo 01."""
+    return loss_nats / math.log(2) / chars_per_token
+
+
+def get_batch(dataset: GPTDataset, step: int, batch_size: int, seed: int):
+    """O lote do passo `step`: janelas sorteadas de um jeito que só depende de (seed, step).
+
+    Assim, retomar um treino do passo 500 vê exatamente os lotes que o treino sem pausa veria.
+    """
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    starts = torch.randint(len(dataset), (batch_size,), generator=generator).tolist()
+    inputs, targets = zip(*(dataset[i] for i in starts))
+    return torch.stack(inputs), torch.stack(targets)
+
+
+@dataclass
+class TrainConfig:
+    max_steps: int = 800
+    batch_size: int = 16
+    lr: float = 2e-3  # pico da taxa de aprendizado, depois do aquecimento
+    min_lr_ratio: float = 0.1  # o cosseno desce até lr * min_lr_ratio
+    warmup_steps: int = 50
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    eval_interval: int = 100
+    sample_interval: int = 200  # 0: sem amostras durante o treino
+    seed: int = 42
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Aquecimento linear e depois decaimento em cosseno até lr * min_lr_ratio."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+    """AdamW com weight decay só nas matrizes; vieses e LayerNorms (vetores) ficam livres."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=device.type == "cuda")
+
+
+def autocast_context(device: torch.device):
+    """Precisão mista na GPU: bf16 onde existe, senão fp16 (T4). Na CPU, fp32 puro."""
+    if device.type != "cuda":
+        return torch.autocast("cpu", enabled=False), None
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast("cuda", dtype=dtype), dtype
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, ids, context_length: int, device: torch.device, batch_size: int = 32) -> float:
+    """Perda média (nats por token) em todas as janelas não sobrepostas de `ids`."""
+    was_training = model.training
+    model.eval()
+    loader = create_dataloader(ids, context_length, context_length, batch_size, shuffle=False, drop_last=False)
+    autocast, _ = autocast_context(device)
+    total, count = 0.0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        with autocast:
+            logits = model(x)
+        total += F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), reduction="sum").item()
+        count += y.numel()
+    model.train(was_training)
+    return total / count
+
+
+@dataclass
+class TrainState:
+    """Tudo o que um treino precisa para continuar de onde parou."""
+
+    step: int = 0
+    history: dict = field(default_factory=lambda: {"step": [], "train_loss": [], "lr": [], "val_step": [],
+                                                   "val_loss": [], "samples": [], "seconds": 0.0, "tokens": 0})
+    optimizer: dict | None = None
+    rng: dict | None = None  # estados dos geradores aleatórios (CPU e, se houver, GPU)
+
+
+def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.device, state: TrainState | None = None,
+          tokenizer=None, sample_prompt: str = "Era uma vez", stop_at: int | None = None,
+          progress: bool = True) -> TrainState:
+    """Pré-treina `model`; devolve o estado (passo, histórico, otimizador, RNG) para salvar ou retomar.
+
+    stop_at interrompe antes de max_steps (para mostrar uma pausa e uma retomada).
+    """
+    state = state or TrainState()
+    context = model.config.context_length
+    dataset = GPTDataset(train_ids, context, stride=1)  # toda posição pode começar uma janela
+    optimizer = configure_optimizer(model, cfg, device)
+    if state.optimizer is not None:
+        optimizer.load_state_dict(state.optimizer)
+    if state.rng is not None:  # o dropout sorteia o mesmo que sortearia sem a pausa
+        torch.set_rng_state(state.rng["cpu"])
+        if "cuda" in state.rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state(state.rng["cuda"])
+    autocast, dtype = autocast_context(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+    history, end = state.history, min(stop_at or cfg.max_steps, cfg.max_steps)
+    model.train()
+    bar = tqdm(range(state.step, end), desc="treino", disable=not progress, mininterval=2)
+    start_time = time.perf_counter()
+    for step in bar:
+        lr = learning_rate(step, cfg)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = (t.to(device, non_blocking=True) for t in get_batch(dataset, step, cfg.batch_size, cfg.seed))
+        with autocast:
+            logits = model(x)
+        loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        history["step"].append(step)
+        history["train_loss"].append(loss.item())
+        history["lr"].append(lr)
+        history["tokens"] += x.numel()
+        elapsed = history["seconds"] + time.perf_counter() - start_time
+        bar.set_postfix(perda=f"{loss.item():.3f}", tokens_s=f"{history['tokens'] / elapsed:.0f}")
+        if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_steps:
+            history["val_step"].append(step)
+            history["val_loss"].append(evaluate(model, val_ids, context, device))
+            bar.write(f"passo {step + 1:>5}: treino {loss.item():.3f} · validação {history['val_loss'][-1]:.3f}")
+        if tokenizer is not None and cfg.sample_interval and (step + 1) % cfg.sample_interval == 0:
+            prompt = torch.tensor([tokenizer.encode_ordinary(sample_prompt)], device=device)
+            sampler = torch.Generator(device=device).manual_seed(step)  # não mexe no sorteio do dropout
+            out = generate(model, prompt, 40, temperature=0.8, top_k=40, generator=sampler)
+            history["samples"].append((step + 1, tokenizer.decode(out[0].tolist())))
+            bar.write(f"  amostra: {history['samples'][-1][1]!r}")
+    history["seconds"] += time.perf_counter() - start_time
+    rng = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state()
+    return TrainState(step=end, history=history, optimizer=optimizer.state_dict(), rng=rng)
+
+
+TRAIN_PRESETS = {
+    "rapido": (PRESETS["rapido"], TrainConfig(max_steps=30, batch_size=8, warmup_steps=5, eval_interval=10,
+                                              sample_interval=15)),
+    "cpu": (PRESETS["cpu"], TrainConfig(max_steps=800, batch_size=16, lr=2e-3, warmup_steps=50,
+                                        eval_interval=100, sample_interval=200)),
+    "gpu": (PRESETS["gpu"], TrainConfig(max_steps=500, batch_size=32, lr=1e-3, warmup_steps=50,
+                                        eval_interval=50, sample_interval=125)),
+}
+
+
+def save_training_state(path, model: GPTMini, state: TrainState, cfg: TrainConfig) -> None:
+    """Checkpoint de treino: modelo, otimizador, passo, histórico, RNG e a configuração do treino."""
+    save_checkpoint(model, path, train_config=asdict(cfg), step=state.step, history=state.history,
+                    optimizer=state.optimizer, rng=state.rng)
+
+
+def load_training_state(path, device) -> tuple[GPTMini, TrainState, TrainConfig]:
+    """O inverso de save_training_state, também com weights_only=True."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = TrainState(step=checkpoint["step"], history=checkpoint["history"], optimizer=checkpoint["optimizer"],
+                       rng=checkpoint["rng"])
+    return load_checkpoint(path, device).train(), state, TrainConfig(**checkpoint["train_config"])
+
+
+PRETRAINED = {"base": ("modelos/base.pt", load_checkpoint)}  # os capítulos 06 e 07 acrescentam os seus
+
+
+def load_pretrained(name: str, device="cpu"):
+    """Um modelo publicado pelo curso ("base", "classificador", "instrucoes"), de dados/ ou baixado."""
+    if name not in PRETRAINED:
+        raise ValueError(f"Modelo publicado desconhecido: {name!r}. Disponíveis: {', '.join(PRETRAINED)}.")
+    filename, loader = PRETRAINED[name]
+    return loader(data_file(filename), device)
+
+
+def learner_checkpoint(name: str) -> Path:
+    """Onde os notebooks guardam o modelo que o leitor treinou (um por modo, rápido ou completo)."""
+    return cache_dir() / "meus-modelos" / f"{name}{'-rapido' if fast_mode() else ''}.pt"
+
+
+def load_base_model(device="cpu") -> tuple[GPTMini, str]:
+    """O modelo base que o leitor treinou no capítulo 05, se existir; senão, o publicado."""
+    path = learner_checkpoint("base")
+    if path.is_file():
+        return load_checkpoint(path, device), f"o seu modelo, treinado no capítulo 05 ({path})"
+    return load_pretrained("base", device), "o modelo base publicado pelo curso (dados/modelos/base.pt)"

@@ -1,0 +1,97 @@
+"""Classificação: último token com enchimento, métricas, congelamento e o classificador publicado."""
+
+import json
+
+import pytest
+import torch
+from conftest import RAIZ
+
+import gptmini
+from gptmini import (
+    LABELS,
+    GPTConfig,
+    GPTMini,
+    add_classification_head,
+    binary_metrics,
+    classify,
+    encode_messages,
+    freeze_for_finetuning,
+    last_token_logits,
+    load_classifier,
+    predict,
+    save_checkpoint,
+)
+
+PEQUENO = GPTConfig(vocab_size=4096, context_length=32, d_model=32, n_heads=2, n_layers=2, dropout=0.0)
+
+
+def test_ultimo_token_real_ignora_o_enchimento():
+    torch.manual_seed(0)
+    modelo = add_classification_head(GPTMini(PEQUENO)).eval()
+    tokenizer = gptmini.load_tokenizer()
+    textos = ["oi", "uma mensagem bem mais comprida que a primeira, com vírgulas e tudo"]
+    ids, comprimentos = encode_messages(tokenizer, textos, 32, tokenizer.eot_token)
+    assert ids.shape[0] == 2 and comprimentos[0] < comprimentos[1] == ids.shape[1]
+    assert (ids[0, comprimentos[0]:] == tokenizer.eot_token).all()
+    with torch.no_grad():
+        no_lote = last_token_logits(modelo, ids, comprimentos)
+        sozinho = modelo(ids[:1, : comprimentos[0]])[0, -1]
+    assert no_lote.shape == (2, 2)
+    assert torch.allclose(no_lote[0], sozinho, atol=1e-5)
+
+
+def test_corte_no_contexto():
+    tokenizer = gptmini.load_tokenizer()
+    ids, comprimentos = encode_messages(tokenizer, ["palavra " * 100, ""], 32, tokenizer.eot_token)
+    assert ids.shape == (2, 32) and comprimentos.tolist() == [32, 1]
+
+
+def test_metricas_contra_contas_a_mao():
+    previsto = torch.tensor([1, 1, 0, 0, 1, 0, 1, 0, 0, 0])
+    verdade = torch.tensor([1, 0, 0, 1, 1, 0, 1, 1, 0, 0])
+    m = binary_metrics(previsto, verdade)
+    # VP = 3, FP = 1, FN = 2, VN = 4
+    assert m["confusao"] == [[4, 1], [2, 3]]
+    assert m["acuracia"] == pytest.approx(0.7)
+    assert m["precisao"] == pytest.approx(3 / 4)
+    assert m["revocacao"] == pytest.approx(3 / 5)
+    assert m["f1"] == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+    assert binary_metrics(torch.zeros(4), torch.zeros(4))["precisao"] == 0.0  # sem divisão por zero
+
+
+def test_congelamento():
+    modelo = add_classification_head(GPTMini(PEQUENO))
+    so_cabeca = freeze_for_finetuning(modelo, "cabeca")
+    assert so_cabeca == 32 * 2 + 2
+    ultimo = freeze_for_finetuning(modelo, "ultimo_bloco")
+    assert ultimo == so_cabeca + sum(p.numel() for p in modelo.blocks[-1].parameters()) + 64
+    assert freeze_for_finetuning(modelo, "tudo") == modelo.num_parameters()
+    with pytest.raises(ValueError):
+        freeze_for_finetuning(modelo, "metade")
+
+
+def test_classificador_ida_e_volta(tmp_path):
+    torch.manual_seed(0)
+    modelo = add_classification_head(GPTMini(PEQUENO)).eval()
+    save_checkpoint(modelo, tmp_path / "c.pt", num_classes=2)
+    carregado = load_classifier(tmp_path / "c.pt")
+    tokenizer = gptmini.load_tokenizer()
+    textos = ["ganhe já", "bom dia"]
+    assert torch.equal(predict(modelo, tokenizer, textos, "cpu"), predict(carregado, tokenizer, textos, "cpu"))
+    assert classify(carregado, tokenizer, "oi") in LABELS
+
+
+def test_classificador_publicado_confere_com_a_ficha():
+    ficha = json.loads((RAIZ / "dados" / "modelos" / "classificador.json").read_text(encoding="utf-8"))
+    modelo = gptmini.load_pretrained("classificador")
+    tokenizer = gptmini.load_tokenizer()
+    mensagens = [json.loads(linha) for linha in (RAIZ / "dados" / "mensagens.jsonl").read_text("utf-8").splitlines()]
+    teste = [m for m in mensagens if m["particao"] == "teste"]
+    rotulos = torch.tensor([LABELS.index(m["rotulo"]) for m in teste])
+    metricas = binary_metrics(predict(modelo, tokenizer, [m["texto"] for m in teste], "cpu"), rotulos)
+    # no máximo uma mensagem de diferença (um empate numérico numa CPU com outra biblioteca de contas)
+    assert metricas["acuracia"] == pytest.approx(ficha["metricas_teste"]["acuracia"], abs=1 / len(teste) + 1e-9)
+    assert ficha["mensagens_teste"] == len(teste)
+    assert classify(modelo, tokenizer, "PARABÉNS! Você ganhou R$ 10.000! Resgate em bit.ly/premio-ja") == "spam"
+    assert classify(modelo, tokenizer, "Oi, chego em casa às sete. Quer que eu compre pão?") == "normal"
+    assert (RAIZ / "dados" / "modelos" / "classificador.pt").stat().st_size <= 25 * 2**20

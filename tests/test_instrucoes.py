@@ -1,0 +1,87 @@
+"""Instruções: formato, máscara -100 na montagem dos lotes, resposta e o assistente publicado."""
+
+import json
+
+import pytest
+from conftest import RAIZ
+
+import gptmini
+from gptmini import (
+    IGNORE_INDEX,
+    collate_instructions,
+    encode_instruction,
+    format_instruction,
+    generate_response,
+    instruction_metrics,
+    normalize_answer,
+    respond,
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return gptmini.load_tokenizer()
+
+
+def test_formato_com_e_sem_entrada():
+    assert format_instruction("Some 2 e 3.") == "### Instrução:\nSome 2 e 3.\n\n### Resposta:\n"
+    com = format_instruction("Passe para o plural.", "pão")
+    assert com == "### Instrução:\nPasse para o plural.\n\n### Entrada:\npão\n\n### Resposta:\n"
+
+
+def test_mascara_deixa_so_a_resposta_e_um_fim_de_texto(tokenizer):
+    curto = {"instrucao": "Qual é o plural?", "entrada": "pão", "resposta": "pães"}
+    longo = {"instrucao": "Explique o que é chuva.", "entrada": "", "resposta": "É água que cai das nuvens."}
+    exemplos = [encode_instruction(tokenizer, e) for e in (curto, longo)]
+    entradas, alvos = collate_instructions(exemplos, tokenizer.eot_token, max_length=128)
+    for linha, e in enumerate((curto, longo)):
+        contam = [t for t in alvos[linha].tolist() if t != IGNORE_INDEX]
+        assert tokenizer.decode(contam) == e["resposta"] + "<|endoftext|>"
+        assert contam.count(tokenizer.eot_token) == 1
+        ids, n_prompt = exemplos[linha]
+        # a entrada é a sequência sem o último token; os alvos, a mesma deslocada de um
+        assert entradas[linha, : len(ids) - 1].tolist() == ids[:-1]
+        assert (alvos[linha, : n_prompt - 1] == IGNORE_INDEX).all()
+        assert alvos[linha, n_prompt - 1] == ids[n_prompt]
+    # o exemplo curto foi completado com enchimento, e os alvos do enchimento são -100
+    n = len(exemplos[0][0]) - 1
+    assert (entradas[0, n:] == tokenizer.eot_token).all() and (alvos[0, n:] == IGNORE_INDEX).all()
+
+
+def test_sem_mascara_conta_a_instrucao(tokenizer):
+    e = {"instrucao": "Qual é o plural?", "entrada": "pão", "resposta": "pães"}
+    ids, n_prompt = encode_instruction(tokenizer, e)
+    _, alvos = collate_instructions([(ids, n_prompt)], tokenizer.eot_token, 128, mask_prompt=False)
+    assert alvos[0].tolist() == ids[1:]
+
+
+def test_corte_no_contexto(tokenizer):
+    e = {"instrucao": "Repita.", "entrada": "", "resposta": "bolo " * 200}
+    entradas, alvos = collate_instructions([encode_instruction(tokenizer, e)], tokenizer.eot_token, 64)
+    assert entradas.shape == alvos.shape == (1, 64)
+
+
+def test_normalizacao_da_resposta():
+    assert normalize_answer("  Pães. ") == "pães"
+    assert normalize_answer("Fortaleza!") == normalize_answer("fortaleza")
+    assert normalize_answer("68") == "68"
+
+
+def test_assistente_publicado_confere_com_a_ficha(tokenizer):
+    ficha = json.loads((RAIZ / "dados" / "modelos" / "instrucoes.json").read_text(encoding="utf-8"))
+    modelo = gptmini.load_pretrained("instrucoes")
+    registros = [json.loads(linha) for linha in (RAIZ / "dados" / "instrucoes.jsonl").read_text("utf-8").splitlines()]
+    teste = [r for r in registros if r["particao"] == "teste"]
+    medidas = instruction_metrics(modelo, tokenizer, teste, progress=False)
+    # a geração é gulosa e determinística; numa CPU com outra biblioteca de contas, um empate pode
+    # virar para o outro lado: aceitamos até 2 respostas diferentes das registradas
+    diferentes = sum(a != b for a, b in zip(medidas["respostas"], ficha["respostas_teste"]))
+    assert len(ficha["respostas_teste"]) == len(teste) and diferentes <= 2
+    if diferentes == 0:
+        for chave in ("acerto_exato_geral", "parou_com_eot", "ficou_na_resposta"):
+            assert medidas[chave] == pytest.approx(ficha["medidas_teste"][chave]), chave
+        assert medidas["acerto_exato"] == pytest.approx(ficha["medidas_teste"]["acerto_exato"])
+    texto, parou = generate_response(modelo, tokenizer, "Escreva uma receita de bolo.")
+    assert texto and respond(modelo, tokenizer, "Escreva uma receita de bolo.") == texto
+    assert isinstance(parou, bool)
+    assert (RAIZ / "dados" / "modelos" / "instrucoes.pt").stat().st_size <= 25 * 2**20
