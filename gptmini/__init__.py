@@ -70,6 +70,7 @@ from .pretreino import (
     load_base_model,
     load_pretrained,
     load_training_state,
+    optimizer_step,
     save_training_state,
     train,
 )
@@ -158,6 +159,7 @@ __all__ = [
     "load_base_model",
     "load_pretrained",
     "load_training_state",
+    "optimizer_step",
     "save_training_state",
     "train",
     "LABELS",

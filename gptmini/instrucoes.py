@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .modelo import GPTMini, generate, load_checkpoint
-from .pretreino import PRETRAINED, TrainConfig, autocast_context, configure_optimizer, learning_rate
+from .pretreino import PRETRAINED, TrainConfig, autocast_context, configure_optimizer, learning_rate, optimizer_step
 
 
 IGNORE_INDEX = -100  # alvos com este valor não entram na perda (o padrão de F.cross_entropy)
@@ -96,12 +96,7 @@ def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries:
             with autocast:
                 logits = model(x.to(device))
             loss = F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten())
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
+            optimizer_step(model, optimizer, scaler, loss, cfg.grad_clip)  # o mesmo passo do capítulo 05
             history["step"].append(step)
             history["train_loss"].append(loss.item())
             step += 1

@@ -100,6 +100,16 @@ class TrainState:
     rng: dict | None = None  # estados dos geradores aleatórios (CPU e, se houver, GPU)
 
 
+def optimizer_step(model: torch.nn.Module, optimizer, scaler, loss: torch.Tensor, grad_clip: float) -> None:
+    """A volta e o passo do otimizador: gradientes (escalados, no fp16), corte da norma e AdamW."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)  # o corte precisa dos gradientes na escala verdadeira
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+
+
 def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.device, state: TrainState | None = None,
           tokenizer=None, sample_prompt: str = "Era uma vez", stop_at: int | None = None,
           progress: bool = True) -> TrainState:
@@ -131,12 +141,7 @@ def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.de
         with autocast:
             logits = model(x)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
+        optimizer_step(model, optimizer, scaler, loss, cfg.grad_clip)
         history["step"].append(step)
         history["train_loss"].append(loss.item())
         history["lr"].append(lr)
