@@ -12,7 +12,8 @@ from sincronizar import fonte, ler_notebook
 
 import gptmini
 
-READMES = sorted({*RAIZ.glob("*.md"), *RAIZ.glob("*/README.md"), *RAIZ.glob("infograficos/*/README.md")})
+READMES = sorted(p for p in {*RAIZ.glob("*.md"), *RAIZ.glob("*/README.md"), *RAIZ.glob("infograficos/*/README.md")}
+                 if not p.relative_to(RAIZ).parts[0].startswith("."))  # fora .pytest_cache e afins
 SVGS = sorted(RAIZ.glob("infograficos/**/*.svg"))
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 URL_PUBLICADA = f"https://raw.githubusercontent.com/{gptmini.REPO_SLUG}/{gptmini.REPO_BRANCH}/"
