@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import re
 import sys
 import unicodedata
@@ -99,16 +100,66 @@ def arquivo_de_mensagens() -> str:
 
 
 SEMPRE_NO_TESTE = {"Escreva uma receita de bolo."}  # o exemplo do texto do capítulo 07
+# Itens extras de treino por linha das listas de aumento: quantos enunciados diferentes cada um ganha.
+ENUNCIADOS_POR_ITEM = {"plural": 3, "antonimo": 2, "sentimento": 1}
+
+
+def bloqueados(registros: list[dict]) -> set[tuple[str, str]]:
+    """Os itens da validação e do teste, que nenhum exemplo de treino pode repetir: a chave, a conta
+    na outra ordem (soma) e os dois lados do par (antônimo)."""
+    itens = set()
+    for r in registros:
+        if r["particao"] != "treino":
+            itens.add((r["familia"], r["chave"]))
+            if r["familia"] == "soma":
+                itens.add(("soma", "+".join(reversed(r["chave"].split("+")))))
+            if r["familia"] == "antonimo":
+                itens.add(("antonimo", r["resposta"]))
+    return itens
+
+
+def moldes(registros: list[dict], familia: str) -> list[tuple[str, str]]:
+    """Os enunciados escritos à mão para a família, com o item trocado por {item}."""
+    saida = set()
+    for r in registros:
+        if r["familia"] == familia:
+            item = r["entrada"] if familia == "sentimento" else r["chave"]
+            if item in r["instrucao"] or item in r["entrada"]:
+                saida.add((r["instrucao"].replace(item, "{item}"), r["entrada"].replace(item, "{item}")))
+    return sorted(saida)
+
+
+def aumento_de_treino(registros: list[dict]) -> list[dict]:
+    """Exemplos extras, só de treino, para as famílias verificáveis: as listas de
+    dados/fontes/instrucoes_aumento/*.tsv (item, resposta) vestidas com os enunciados da família, e as
+    contas de aumento_*.jsonl. Nada que toque um item da validação ou do teste entra."""
+    pasta = FONTES / "instrucoes_aumento"
+    proibidos = bloqueados(registros)
+    extras = ler_jsonl(pasta)
+    for arquivo in sorted(pasta.glob("*.tsv")):
+        familia, enunciados = arquivo.stem, moldes(registros, arquivo.stem)
+        for linha in arquivo.read_text(encoding="utf-8").splitlines():
+            item, resposta = unicodedata.normalize("NFC", linha).split("\t")
+            sorteio = random.Random(f"{familia}|{item}")  # o mesmo item ganha sempre os mesmos enunciados
+            for instrucao, entrada in sorteio.sample(enunciados, ENUNCIADOS_POR_ITEM[familia]):
+                extras.append({"familia": familia, "chave": normalizar(item)[:40] if familia == "sentimento" else item,
+                               "instrucao": instrucao.format(item=item), "entrada": entrada.format(item=item),
+                               "resposta": resposta})
+    return [dict(r, particao="treino", origem="aumento") for r in extras
+            if (r["familia"], r["chave"]) not in proibidos
+            and not (r["familia"] == "antonimo" and (r["familia"], r["resposta"]) in proibidos)]
 
 
 def arquivo_de_instrucoes() -> str:
-    registros = ler_jsonl(FONTES / "instrucoes")
+    registros = [dict(r, origem="principal") for r in ler_jsonl(FONTES / "instrucoes")]
     teste_forcado = {(r["familia"], r["chave"]) for r in registros if r["instrucao"] in SEMPRE_NO_TESTE}
     for r in registros:
         grupo = (r["familia"], r["chave"])
         r["particao"] = "teste" if grupo in teste_forcado else particao(f"{grupo[0]}|{grupo[1]}", (80, 90))
+    registros += aumento_de_treino(registros)
     ordem = {"treino": 0, "validacao": 1, "teste": 2}
-    return jsonl(sorted(registros, key=lambda r: (ordem[r["particao"]], r["familia"], r["chave"], r["instrucao"])))
+    return jsonl(sorted(registros, key=lambda r: (ordem[r["particao"]], r["origem"] != "principal", r["familia"],
+                                                  r["chave"], r["instrucao"])))
 
 
 TAMANHO_VOCABULARIO = 4096

@@ -99,6 +99,7 @@ from .instrucoes import (
     normalize_answer,
     respond,
     response_loss,
+    set_dropout,
     train_sft,
 )
 
@@ -184,5 +185,6 @@ __all__ = [
     "normalize_answer",
     "respond",
     "response_loss",
+    "set_dropout",
     "train_sft",
 ]

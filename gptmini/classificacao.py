@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .modelo import GPTConfig, GPTMini
-from .pretreino import PRETRAINED
+from .pretreino import PRETRAINED, TrainConfig, learning_rate, optimizer_step
 
 
 LABELS = ("normal", "spam")  # o índice de cada classe
@@ -69,29 +69,40 @@ def predict(model: GPTMini, tokenizer, texts: list[str], device, batch_size: int
 
 def train_classifier(model: GPTMini, tokenizer, train_set: list[dict], val_set: list[dict], device, epochs: int = 3,
                      lr: float = 5e-4, batch_size: int = 16, weight_decay: float = 0.01, progress: bool = True):
-    """Ajuste fino para classificação; devolve o histórico (perda por passo, acurácia por época)."""
+    """Ajuste fino para classificação, com a taxa do capítulo 05 (aquecimento e cosseno) e o corte do
+    gradiente. No fim, o modelo fica com os pesos da época de maior acurácia na validação.
+    Devolve o histórico (perda por passo, acurácia por época, época escolhida)."""
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
-    history = {"loss": [], "val_accuracy": [], "seconds": 0.0}
+    steps_per_epoch = math.ceil(len(train_set) / batch_size)
+    schedule = TrainConfig(max_steps=epochs * steps_per_epoch, lr=lr, warmup_steps=max(1, steps_per_epoch // 2))
+    scaler = torch.amp.GradScaler("cuda", enabled=False)  # fp32 aqui: o optimizer_step do 05 sem escala
+    history = {"loss": [], "val_accuracy": [], "best_epoch": 0, "seconds": 0.0}
     val_labels = torch.tensor([LABELS.index(m["rotulo"]) for m in val_set])
-    start = time.perf_counter()
+    best_state, step, start = None, 0, time.perf_counter()
     for epoch in range(epochs):
         model.train()
         batches = message_batches(tokenizer, train_set, batch_size, model.config.context_length, True, seed=epoch)
-        bar = tqdm(batches, total=math.ceil(len(train_set) / batch_size), desc=f"época {epoch + 1}/{epochs}",
-                   disable=not progress, mininterval=1)
+        bar = tqdm(batches, total=steps_per_epoch, desc=f"época {epoch + 1}/{epochs}", disable=not progress,
+                   mininterval=1)
         for ids, lengths, labels in bar:
-            logits = last_token_logits(model, ids.to(device), lengths)
-            loss = F.cross_entropy(logits, labels.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, schedule)
+            loss = F.cross_entropy(last_token_logits(model, ids.to(device), lengths), labels.to(device))
+            optimizer_step(model, optimizer, scaler, loss, schedule.grad_clip)
             history["loss"].append(loss.item())
-            bar.set_postfix(perda=f"{loss.item():.3f}")
+            bar.set_postfix(perda=f"{history['loss'][-1]:.3f}")
+            step += 1
         predictions = predict(model, tokenizer, [m["texto"] for m in val_set], device)
         history["val_accuracy"].append((predictions == val_labels).float().mean().item())
+        if history["val_accuracy"][-1] > max(history["val_accuracy"][:-1], default=-1.0):
+            history["best_epoch"] = epoch + 1  # guardamos uma cópia dos pesos desta época
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if progress:
             print(f"época {epoch + 1}: acurácia na validação {history['val_accuracy'][-1]:.1%}")
+    model.load_state_dict(best_state)
+    if progress:
+        print(f"ficamos com a época {history['best_epoch']} ({max(history['val_accuracy']):.1%} na validação)")
     history["seconds"] = time.perf_counter() - start
     return history
 

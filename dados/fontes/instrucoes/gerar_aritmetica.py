@@ -11,10 +11,16 @@ Os modelos de enunciado são usados em rodízio, para que nenhum modelo passe
 de cerca de 15% da família. Algumas instruções trazem os números dentro do
 texto; outras deixam a conta no campo `entrada`.
 
+Além das 150 contas de cada família (que a divisão espalha por treino,
+validação e teste), sorteia mais AUMENTO contas diferentes de todas essas, que
+vão só para o treino: sem elas o modelo vê cada conta uma vez e não aprende a
+somar (capítulo 07).
+
 Uso:
     python3 gerar_aritmetica.py
 
-Escreve `soma.jsonl` e `subtracao.jsonl` na mesma pasta deste arquivo.
+Escreve `soma.jsonl` e `subtracao.jsonl` na mesma pasta deste arquivo, e os
+de aumento em `../instrucoes_aumento/`.
 """
 
 import json
@@ -24,7 +30,9 @@ from pathlib import Path
 
 SEMENTE = 20240607
 QUANTIDADE = 150  # entradas por família
+AUMENTO = 4000  # contas extras por família, só de treino
 PASTA = Path(__file__).resolve().parent
+PASTA_AUMENTO = PASTA.parent / "instrucoes_aumento"
 
 # Cada modelo é (instrução, entrada). {a} e {b} são os números.
 MODELOS_SOMA = [
@@ -60,10 +68,10 @@ MODELOS_SUBTRACAO = [
 ]
 
 
-def sortear_pares(rng, quantidade, subtracao):
-    """Sorteia pares distintos (a, b) com 0 <= a, b <= 99."""
+def sortear_pares(rng, quantidade, subtracao, vistos=None):
+    """Sorteia pares distintos (a, b) com 0 <= a, b <= 99, fora dos já vistos (que são atualizados)."""
     pares = []
-    vistos = set()
+    vistos = set() if vistos is None else vistos
     while len(pares) < quantidade:
         a = rng.randint(0, 99)
         b = rng.randint(0, 99)
@@ -120,26 +128,42 @@ def salvar(caminho, entradas):
 
 def main():
     rng = random.Random(SEMENTE)
+    vistos_soma, vistos_subtracao = set(), set()
     somas = montar(
-        "soma", sortear_pares(rng, QUANTIDADE, False), MODELOS_SOMA, "+", rng
+        "soma", sortear_pares(rng, QUANTIDADE, False, vistos_soma), MODELOS_SOMA, "+", rng
     )
     subtracoes = montar(
         "subtracao",
-        sortear_pares(rng, QUANTIDADE, True),
+        sortear_pares(rng, QUANTIDADE, True, vistos_subtracao),
+        MODELOS_SUBTRACAO,
+        "-",
+        rng,
+    )
+    # O aumento sorteia depois, com os pares principais já marcados como vistos:
+    # as contas acima não mudam e nenhuma conta do aumento repete uma delas.
+    aumento_soma = montar(
+        "soma", sortear_pares(rng, AUMENTO, False, vistos_soma), MODELOS_SOMA, "+", rng
+    )
+    aumento_subtracao = montar(
+        "subtracao",
+        sortear_pares(rng, AUMENTO, True, vistos_subtracao),
         MODELOS_SUBTRACAO,
         "-",
         rng,
     )
     # Conferência independente dos resultados a partir da chave.
-    for registro in somas:
+    for registro in somas + aumento_soma:
         a, b = registro["chave"].split("+")
         assert int(registro["resposta"]) == int(a) + int(b)
-    for registro in subtracoes:
+    for registro in subtracoes + aumento_subtracao:
         a, b = registro["chave"].split("-")
         assert int(registro["resposta"]) == int(a) - int(b) >= 0
     salvar(PASTA / "soma.jsonl", somas)
     salvar(PASTA / "subtracao.jsonl", subtracoes)
-    print(f"soma: {len(somas)} entradas; subtracao: {len(subtracoes)} entradas")
+    salvar(PASTA_AUMENTO / "soma.jsonl", aumento_soma)
+    salvar(PASTA_AUMENTO / "subtracao.jsonl", aumento_subtracao)
+    print(f"soma: {len(somas)} + {len(aumento_soma)} entradas; "
+          f"subtracao: {len(subtracoes)} + {len(aumento_subtracao)} entradas")
 
 
 if __name__ == "__main__":
