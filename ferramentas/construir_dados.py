@@ -14,7 +14,9 @@
 - Instruções (capítulo 07): dados/fontes/instrucoes/*.jsonl viram dados/instrucoes.jsonl, com a
   partição (treino 80%, validação 10%, teste 10%) sorteada pelo SHA-256 de família + chave: todas
   as entradas sobre o mesmo item (a mesma palavra, a mesma conta, o mesmo estado) caem do mesmo
-  lado, e nada do teste aparece no treino nem com outras palavras.
+  lado, e nada do teste aparece no treino nem com outras palavras. O aumento de treino
+  (dados/fontes/instrucoes_aumento/: listas .tsv de item e resposta, vestidas com os enunciados da
+  família, e contas .jsonl) entra só no treino, sem tocar nenhum item da validação ou do teste.
 - Manifesto: dados/manifesto.json, com tamanho e SHA-256 de cada arquivo publicado.
 
 Uso:

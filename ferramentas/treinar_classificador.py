@@ -1,13 +1,13 @@
 """Treina o classificador de spam publicado, dados/modelos/classificador.pt, com o código do curso.
 
 Uso:
-    python ferramentas/treinar_classificador.py [--epocas 4] [--receita tudo] [--lr 2e-4]
+    python ferramentas/treinar_classificador.py [--epocas 8] [--receita tudo] [--lr 2e-4]
 
 Parte do modelo base publicado (dados/modelos/base.pt), troca a cabeça de saída por uma de 2
 classes (gptmini.add_classification_head), ajusta com gptmini.train_classifier nas mensagens de
-treino e mede no teste. O checkpoint guarda configuração, pesos e as métricas de teste, que a ficha
-técnica (dados/README.md) reproduz e um teste confere. Depois, rode
-`python ferramentas/construir_dados.py` para atualizar o manifesto.
+treino (ficando com a época de maior acurácia na validação) e mede no teste. O checkpoint guarda
+configuração, pesos e as métricas de teste, que a ficha técnica (dados/README.md) reproduz e um
+teste confere. Depois, rode `python ferramentas/construir_dados.py` para atualizar o manifesto.
 """
 
 import argparse
@@ -42,7 +42,7 @@ DESTINO = RAIZ / "dados" / "modelos" / "classificador.pt"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epocas", type=int, default=6)
+    parser.add_argument("--epocas", type=int, default=8)
     parser.add_argument("--receita", default="tudo", choices=["cabeca", "ultimo_bloco", "tudo"])
     parser.add_argument("--lr", type=float, default=2e-4)
     args = parser.parse_args()
@@ -64,6 +64,7 @@ def main() -> None:
     ficha = {"metricas_teste": metricas, "mensagens_teste": len(textos), "receita": args.receita,
              "parametros_treinaveis": treinaveis, "epocas": args.epocas, "lr": args.lr,
              "acuracia_validacao_por_epoca": [round(a, 5) for a in historico["val_accuracy"]],
+             "epoca_escolhida": historico["best_epoch"],
              "segundos_de_treino": round(historico["seconds"]), "hardware": device_name(device),
              "torch": str(torch.__version__), "data": date.today().isoformat(),
              "comando": f"python ferramentas/treinar_classificador.py --epocas {args.epocas} "

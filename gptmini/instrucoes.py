@@ -3,6 +3,7 @@
 Gerado de 07-instruction-tuning/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
 """
 
+import dataclasses
 import math
 import re
 import time
@@ -72,7 +73,7 @@ def set_dropout(model: GPTMini, p: float) -> GPTMini:
             module.p = p
         elif isinstance(getattr(module, "dropout", None), float):  # a atenção passa a taxa para a SDPA
             module.dropout = p
-    model.config.dropout = p
+    model.config = dataclasses.replace(model.config, dropout=p)  # uma cópia: a config pode ser compartilhada
     return model
 
 

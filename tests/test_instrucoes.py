@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from conftest import RAIZ
 
 import gptmini
@@ -12,9 +13,11 @@ from gptmini import (
     encode_instruction,
     format_instruction,
     generate_response,
+    instruction_batches,
     instruction_metrics,
     normalize_answer,
     respond,
+    set_dropout,
 )
 
 
@@ -59,6 +62,32 @@ def test_corte_no_contexto(tokenizer):
     e = {"instrucao": "Repita.", "entrada": "", "resposta": "bolo " * 200}
     entradas, alvos = collate_instructions([encode_instruction(tokenizer, e)], tokenizer.eot_token, 64)
     assert entradas.shape == alvos.shape == (1, 64)
+
+
+def test_lotes_por_tamanho_cobrem_a_epoca_uma_vez():
+    # 1.000 exemplos falsos (ids, n_prompt) de tamanhos sorteados entre 5 e 120 tokens
+    tamanhos = torch.randint(5, 120, (1000,), generator=torch.Generator().manual_seed(0)).tolist()
+    exemplos = [([i] * n, 1) for i, n in enumerate(tamanhos)]
+    lotes = list(instruction_batches(exemplos, 16, epoch=0, seed=42))
+    vistos = sorted(ids[0] for lote in lotes for ids, _ in lote)
+    assert vistos == list(range(1000)) and all(len(lote) <= 16 for lote in lotes)
+    # cada lote junta tamanhos parecidos: o enchimento total é bem menor que num sorteio simples
+    def enchimento(ls):
+        return sum(max(len(ids) for ids, _ in lote) * len(lote) - sum(len(ids) for ids, _ in lote) for lote in ls)
+    simples = [exemplos[i:i + 16] for i in range(0, 1000, 16)]
+    assert enchimento(lotes) < enchimento(simples) / 5
+    # reprodutível por (seed, época) e diferente entre épocas
+    assert [[ids[0] for ids, _ in lote] for lote in instruction_batches(exemplos, 16, 0, 42)] == \
+        [[ids[0] for ids, _ in lote] for lote in lotes]
+    assert [ids[0] for ids, _ in next(instruction_batches(exemplos, 16, 1, 42))] != [ids[0] for ids, _ in lotes[0]]
+
+
+def test_set_dropout_troca_todas_as_taxas():
+    modelo = set_dropout(gptmini.GPTMini(gptmini.PRESETS["rapido"]), 0.05)
+    assert gptmini.PRESETS["rapido"].dropout == 0.1  # a config do preset não muda
+    taxas = {m.p for m in modelo.modules() if isinstance(m, torch.nn.Dropout)}
+    taxas |= {m.dropout for m in modelo.modules() if isinstance(getattr(m, "dropout", None), float)}
+    assert taxas == {0.05} and modelo.config.dropout == 0.05
 
 
 def test_normalizacao_da_resposta():
