@@ -20,6 +20,7 @@ from gptmini import (
     load_classifier,
     predict,
     save_checkpoint,
+    train_classifier,
 )
 
 PEQUENO = GPTConfig(vocab_size=4096, context_length=32, d_model=32, n_heads=2, n_layers=2, dropout=0.0)
@@ -68,6 +69,27 @@ def test_congelamento():
     assert freeze_for_finetuning(modelo, "tudo") == modelo.num_parameters()
     with pytest.raises(ValueError):
         freeze_for_finetuning(modelo, "metade")
+
+
+def test_treino_fica_com_a_melhor_epoca():
+    mensagens = [json.loads(linha) for linha in (RAIZ / "dados" / "mensagens.jsonl").read_text("utf-8").splitlines()]
+
+    def amostra(particao, n):  # as n primeiras de cada rótulo
+        return [m for rotulo in LABELS
+                for m in [x for x in mensagens if x["particao"] == particao and x["rotulo"] == rotulo][:n]]
+
+    treino, validacao = amostra("treino", 32), amostra("validacao", 24)
+    torch.manual_seed(2)
+    modelo = add_classification_head(GPTMini(PEQUENO))
+    tokenizer = gptmini.load_tokenizer()
+    historico = train_classifier(modelo, tokenizer, treino, validacao, "cpu", epochs=3, lr=1e-2, progress=False)
+    acuracias = historico["val_accuracy"]
+    assert len(acuracias) == 3 and historico["best_epoch"] == acuracias.index(max(acuracias)) + 1
+    assert acuracias[-1] < max(acuracias), "esta semente deveria piorar na última época"
+    # os pesos que ficaram são os da melhor época, não os da última
+    rotulos = torch.tensor([LABELS.index(m["rotulo"]) for m in validacao])
+    previsto = predict(modelo, tokenizer, [m["texto"] for m in validacao], "cpu")
+    assert (previsto == rotulos).float().mean().item() == pytest.approx(max(acuracias))
 
 
 def test_classificador_ida_e_volta(tmp_path):
