@@ -134,7 +134,7 @@ def moldes(registros: list[dict], familia: str) -> list[tuple[str, str]]:
 def aumento_de_treino(registros: list[dict]) -> list[dict]:
     """Exemplos extras, só de treino, para as famílias verificáveis: as listas de
     dados/fontes/instrucoes_aumento/*.tsv (item, resposta) vestidas com os enunciados da família, e as
-    contas de aumento_*.jsonl. Nada que toque um item da validação ou do teste entra."""
+    contas prontas dos .jsonl da mesma pasta. Nada que toque um item da validação ou do teste entra."""
     pasta = FONTES / "instrucoes_aumento"
     proibidos = bloqueados(registros)
     extras = ler_jsonl(pasta)
