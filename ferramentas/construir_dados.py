@@ -16,7 +16,8 @@
   as entradas sobre o mesmo item (a mesma palavra, a mesma conta, o mesmo estado) caem do mesmo
   lado, e nada do teste aparece no treino nem com outras palavras. O aumento de treino
   (dados/fontes/instrucoes_aumento/: listas .tsv de item e resposta, vestidas com os enunciados da
-  família, e contas .jsonl) entra só no treino, sem tocar nenhum item da validação ou do teste.
+  família, e contas .jsonl) e a família `copia` (palavras do corpus de treino, para copiar) entram só no
+  treino, sem tocar nenhum item da validação ou do teste.
 - Manifesto: dados/manifesto.json, com tamanho e SHA-256 de cada arquivo publicado.
 
 Uso:
@@ -131,10 +132,33 @@ def moldes(registros: list[dict], familia: str) -> list[tuple[str, str]]:
     return sorted(saida)
 
 
-def aumento_de_treino(registros: list[dict]) -> list[dict]:
+# Cópia: o modelo base não copia o que está no contexto (capítulo 07, seção 12), e pôr no plural é antes
+# de tudo copiar a palavra. Palavras do corpus de treino, com estes enunciados. Frases inteiras para copiar
+# foram testadas e pioraram as tarefas abertas: o modelo passou a repetir trechos em laço.
+MOLDES_COPIA = [("Repita a palavra: {item}", ""), ("Copie exatamente a palavra a seguir.", "{item}"),
+                ('Escreva de novo a palavra "{item}".', ""), ("Repita esta palavra sem mudar nada.", "{item}")]
+QUANTAS_COPIAS = 4000
+
+
+def exemplos_de_copia(corpus_treino: str, proibidas: set[str]) -> list[dict]:
+    """Exemplos da família `copia`: palavras de 4 a 14 letras do corpus de treino, uma grafia por palavra,
+    sorteadas com semente fixa; nenhuma é item ou resposta da validação ou do teste."""
+    sorteio = random.Random("copia")
+    palavras = {normalizar(p): p for p in sorted(set(re.findall(r"\b[^\W\d_]{4,14}\b", corpus_treino)))}
+    palavras = sorted(p for chave, p in palavras.items() if chave not in proibidas)
+    saida = []
+    for palavra in sorteio.sample(palavras, QUANTAS_COPIAS):
+        instrucao, entrada = sorteio.choice(MOLDES_COPIA)
+        saida.append({"familia": "copia", "chave": normalizar(palavra), "instrucao": instrucao.format(item=palavra),
+                      "entrada": entrada.format(item=palavra), "resposta": palavra})
+    return saida
+
+
+def aumento_de_treino(registros: list[dict], corpus_treino: str) -> list[dict]:
     """Exemplos extras, só de treino, para as famílias verificáveis: as listas de
     dados/fontes/instrucoes_aumento/*.tsv (item, resposta) vestidas com os enunciados da família, e as
-    contas prontas dos .jsonl da mesma pasta. Nada que toque um item da validação ou do teste entra."""
+    contas prontas dos .jsonl da mesma pasta, e a família `copia`, tirada do corpus de treino. Nada que toque
+    um item da validação ou do teste entra."""
     pasta = FONTES / "instrucoes_aumento"
     proibidos = bloqueados(registros)
     extras = ler_jsonl(pasta)
@@ -147,18 +171,21 @@ def aumento_de_treino(registros: list[dict]) -> list[dict]:
                 extras.append({"familia": familia, "chave": normalizar(item)[:40] if familia == "sentimento" else item,
                                "instrucao": instrucao.format(item=item), "entrada": entrada.format(item=item),
                                "resposta": resposta})
+    fora_do_treino = [r for r in registros if r["particao"] != "treino"]
+    itens_de_fora = {normalizar(r[campo]) for r in fora_do_treino for campo in ("chave", "resposta")}
+    extras += exemplos_de_copia(corpus_treino, itens_de_fora)
     return [dict(r, particao="treino", origem="aumento") for r in extras
             if (r["familia"], r["chave"]) not in proibidos
             and not (r["familia"] == "antonimo" and (r["familia"], r["resposta"]) in proibidos)]
 
 
-def arquivo_de_instrucoes() -> str:
+def arquivo_de_instrucoes(corpus_treino: str) -> str:
     registros = [dict(r, origem="principal") for r in ler_jsonl(FONTES / "instrucoes")]
     teste_forcado = {(r["familia"], r["chave"]) for r in registros if r["instrucao"] in SEMPRE_NO_TESTE}
     for r in registros:
         grupo = (r["familia"], r["chave"])
         r["particao"] = "teste" if grupo in teste_forcado else particao(f"{grupo[0]}|{grupo[1]}", (80, 90))
-    registros += aumento_de_treino(registros)
+    registros += aumento_de_treino(registros, corpus_treino)
     ordem = {"treino": 0, "validacao": 1, "teste": 2}
     return jsonl(sorted(registros, key=lambda r: (ordem[r["particao"]], r["origem"] != "principal", r["familia"],
                                                   r["chave"], r["instrucao"])))
@@ -205,9 +232,10 @@ def manifesto(conteudos: dict[Path, bytes]) -> str:
 
 def arquivos_esperados() -> dict[Path, bytes]:
     saida = {caminho: texto.encode("utf-8") for caminho, texto in arquivos_do_corpus().items()}
-    saida[DADOS / "tokenizador.json"] = arquivo_do_tokenizador(saida[DADOS / "corpus_treino.txt"].decode("utf-8"))
+    corpus_treino = saida[DADOS / "corpus_treino.txt"].decode("utf-8")
+    saida[DADOS / "tokenizador.json"] = arquivo_do_tokenizador(corpus_treino)
     saida[DADOS / "mensagens.jsonl"] = arquivo_de_mensagens().encode("utf-8")
-    saida[DADOS / "instrucoes.jsonl"] = arquivo_de_instrucoes().encode("utf-8")
+    saida[DADOS / "instrucoes.jsonl"] = arquivo_de_instrucoes(corpus_treino).encode("utf-8")
     saida[DADOS / "manifesto.json"] = manifesto(saida).encode("utf-8")
     return saida
 

@@ -4,7 +4,7 @@ Uso:
     python ferramentas/treinar_instrucoes.py [--epocas 8] [--lr 5e-4] [--dropout 0.1]
 
 Parte do modelo base publicado (dados/modelos/base.pt), ajusta nas instruções de treino (as escritas à
-mão e o aumento das famílias verificáveis) com a perda só nas respostas e mede no teste: acerto exato
+mão, o aumento das famílias verificáveis e a cópia) com a perda só nas respostas e mede no teste: acerto exato
 por família verificável, parada com <|endoftext|> e respostas sem "###". O checkpoint guarda
 configuração, pesos e essas medidas, que a ficha técnica (dados/README.md) reproduz e um teste confere.
 Depois, rode `python ferramentas/construir_dados.py`.

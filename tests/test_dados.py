@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 from conftest import RAIZ
-from construir_dados import FIM_DE_TEXTO, documentos_do_corpus, sha256_bytes, vai_para_validacao
+from construir_dados import FIM_DE_TEXTO, documentos_do_corpus, normalizar, sha256_bytes, vai_para_validacao
 
 DADOS = RAIZ / "dados"
 
@@ -70,7 +70,6 @@ def ler_jsonl(nome):
 
 
 def test_mensagens_divididas_sem_vazamento():
-    from construir_dados import normalizar
 
     mensagens = ler_jsonl("mensagens.jsonl")
     assert len(mensagens) >= 1000
@@ -106,6 +105,12 @@ def test_instrucoes_divididas_sem_vazamento():
     for r in aumento:
         assert r["familia"] != "soma" or tuple(sorted(r["chave"].split("+"))) not in somas_fora, r
         assert r["familia"] != "antonimo" or not {r["chave"], r["resposta"]} & palavras_fora, r
+    # a cópia (só treino) não repete nenhuma chave nem resposta de fora do treino
+    itens_fora = {normalizar(r[campo]) for r in fora_do_treino for campo in ("chave", "resposta")}
+    copias = [r for r in aumento if r["familia"] == "copia"]
+    assert len(copias) >= 1000 and len({r["resposta"] for r in copias}) == len(copias)
+    for r in copias:
+        assert not {normalizar(palavra) for palavra in r["resposta"].split()} & itens_fora, r
     assert {r["origem"] for r in registros} == {"principal", "aumento"}
     assert sum(r["origem"] == "principal" for r in registros) >= 1000
     familias_verificaveis = {"plural", "antonimo", "soma", "subtracao", "capital_estado", "capital_pais", "sentimento"}
@@ -122,3 +127,5 @@ def test_respostas_verificaveis_corretas():
             assert 0 <= a <= 99 and 0 <= b <= 99
         if r["familia"] == "sentimento":
             assert r["resposta"] in ("positivo", "negativo")
+        if r["familia"] == "copia":  # a resposta é o item, que aparece inteiro na pergunta
+            assert r["particao"] == "treino" and r["resposta"] in r["instrucao"] + r["entrada"], r
