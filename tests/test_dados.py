@@ -70,7 +70,6 @@ def ler_jsonl(nome):
 
 
 def test_mensagens_divididas_sem_vazamento():
-
     mensagens = ler_jsonl("mensagens.jsonl")
     assert len(mensagens) >= 1000
     assert {m["rotulo"] for m in mensagens} == {"spam", "normal"}
