@@ -179,12 +179,19 @@ def aumento_de_treino(registros: list[dict], corpus_treino: str) -> list[dict]:
             and not (r["familia"] == "antonimo" and (r["familia"], r["resposta"]) in proibidos)]
 
 
+def grupo_do_item(r: dict) -> str:
+    """O que decide a partição: família + item. Um par de antônimos é um item só nos dois sentidos
+    ("cheio" → "vazio" e "vazio" → "cheio"); senão o teste perguntaria o que o treino ensinou ao contrário."""
+    item = "/".join(sorted((r["chave"], r["resposta"]))) if r["familia"] == "antonimo" else r["chave"]
+    return f"{r['familia']}|{item}"
+
+
 def arquivo_de_instrucoes(corpus_treino: str) -> str:
     registros = [dict(r, origem="principal") for r in ler_jsonl(FONTES / "instrucoes")]
-    teste_forcado = {(r["familia"], r["chave"]) for r in registros if r["instrucao"] in SEMPRE_NO_TESTE}
+    teste_forcado = {grupo_do_item(r) for r in registros if r["instrucao"] in SEMPRE_NO_TESTE}
     for r in registros:
-        grupo = (r["familia"], r["chave"])
-        r["particao"] = "teste" if grupo in teste_forcado else particao(f"{grupo[0]}|{grupo[1]}", (80, 90))
+        grupo = grupo_do_item(r)
+        r["particao"] = "teste" if grupo in teste_forcado else particao(grupo, (80, 90))
     registros += aumento_de_treino(registros, corpus_treino)
     ordem = {"treino": 0, "validacao": 1, "teste": 2}
     return jsonl(sorted(registros, key=lambda r: (ordem[r["particao"]], r["origem"] != "principal", r["familia"],
