@@ -152,7 +152,7 @@ def normalize_answer(text: str) -> str:
     return re.sub(r"[\s.!\"']+$", "", text.strip().lower()).strip()
 
 
-def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_tokens: int = 60,
+def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_tokens: int = 120,
                         progress: bool = True) -> dict:
     """Acerto exato por família verificável, taxa de parada com <|endoftext|> e de respostas sem '###'."""
     hits, counts, stopped, on_response, outputs = defaultdict(int), defaultdict(int), 0, 0, []

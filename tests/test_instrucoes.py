@@ -64,6 +64,16 @@ def test_corte_no_contexto(tokenizer):
     assert entradas.shape == alvos.shape == (1, 64)
 
 
+def test_exemplos_cabem_no_contexto_do_modelo_de_cpu(tokenizer):
+    # um exemplo maior que o contexto perde o fim da resposta e o <|endoftext|> no corte: o modelo nunca
+    # veria o fim de uma receita e não aprenderia a parar
+    contexto = gptmini.PRESETS["cpu"].context_length
+    linhas = (RAIZ / "dados" / "instrucoes.jsonl").read_text(encoding="utf-8").splitlines()
+    longos = [e["chave"] for e in map(json.loads, linhas)
+              if len(encode_instruction(tokenizer, e)[0]) > contexto + 1]  # entradas e alvos: contexto + 1 ids
+    assert not longos, f"{len(longos)} exemplos não cabem em {contexto} tokens: {longos[:5]}"
+
+
 def test_lotes_por_tamanho_cobrem_a_epoca_uma_vez():
     # 1.000 exemplos falsos (ids, n_prompt) de tamanhos sorteados entre 5 e 120 tokens
     tamanhos = torch.randint(5, 120, (1000,), generator=torch.Generator().manual_seed(0)).tolist()
