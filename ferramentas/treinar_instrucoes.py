@@ -4,9 +4,10 @@ Uso:
     python ferramentas/treinar_instrucoes.py [--epocas 8] [--lr 5e-4] [--dropout 0.1]
 
 Parte do modelo base publicado (dados/modelos/base.pt), ajusta nas instruções de treino (as escritas à
-mão, o aumento das famílias verificáveis e a cópia) com a perda só nas respostas e mede no teste: acerto exato
-por família verificável, parada com <|endoftext|> e respostas sem "###". O checkpoint guarda
-configuração, pesos e essas medidas, que a ficha técnica (dados/README.md) reproduz e um teste confere.
+mão, o aumento das famílias verificáveis e a cópia) com a perda só nas respostas, fica com a época de
+maior acerto exato na validação e mede no teste: acerto exato por família verificável, parada com
+<|endoftext|> e respostas sem "###". O checkpoint guarda configuração, pesos e essas medidas, que a ficha
+técnica (dados/README.md) reproduz e um teste confere.
 Depois, rode `python ferramentas/construir_dados.py`.
 """
 
@@ -56,13 +57,20 @@ def main() -> None:
                          eval_interval=passos_por_epoca, sample_interval=0)
     torch.manual_seed(42)
     modelo = set_dropout(load_pretrained("base", device), args.dropout).train()
-    historico = train_sft(modelo, tokenizer, particoes["treino"], particoes["validacao"], config, device)
+    # ficamos com a época de maior acerto exato na validação (o teste só é usado no fim)
+    def acerto_na_validacao(m):
+        return instruction_metrics(m, tokenizer, particoes["validacao"], progress=False)["acerto_exato_geral"]
+
+    historico = train_sft(modelo, tokenizer, particoes["treino"], particoes["validacao"], config, device,
+                          val_score=acerto_na_validacao)
     medidas = instruction_metrics(modelo, tokenizer, particoes["teste"])
     ficha = {"medidas_teste": {k: v for k, v in medidas.items() if k != "respostas"},
              "instrucoes_teste": len(particoes["teste"]), "respostas_teste": medidas["respostas"],
              "instrucoes_treino": len(particoes["treino"]), "epocas": args.epocas, "lr": args.lr,
              "dropout": args.dropout,
              "perda_validacao_respostas": [round(v, 4) for v in historico["val_loss"]],
+             "acerto_exato_validacao": [round(v, 4) for v in historico["val_score"]],
+             "epoca_escolhida": historico["best_step"] // passos_por_epoca,
              "segundos_de_treino": round(historico["seconds"]), "hardware": device_name(device),
              "torch": str(torch.__version__), "data": date.today().isoformat(),
              "comando": f"python ferramentas/treinar_instrucoes.py --epocas {args.epocas} --lr {args.lr} "

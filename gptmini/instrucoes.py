@@ -93,15 +93,17 @@ def response_loss(model: GPTMini, examples, pad_id: int, device, batch_size: int
 
 
 def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries: list[dict], cfg: TrainConfig,
-              device, mask_prompt: bool = True, progress: bool = True) -> dict:
-    """Ajuste fino supervisionado por instruções; devolve o histórico de perdas."""
+              device, mask_prompt: bool = True, progress: bool = True, val_score=None) -> dict:
+    """Ajuste fino supervisionado por instruções; devolve o histórico de perdas. Com `val_score` (uma
+    função do modelo que devolve uma nota na validação, maior é melhor), mede a nota a cada avaliação e
+    termina com os pesos da avaliação de maior nota, como o classificador do capítulo 06."""
     examples = [encode_instruction(tokenizer, e) for e in train_entries]
     val_examples = [encode_instruction(tokenizer, e) for e in val_entries]
     steps_per_epoch = math.ceil(len(examples) / cfg.batch_size)
     optimizer = configure_optimizer(model, cfg, device)
     autocast, dtype = autocast_context(device)
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
-    history = {"step": [], "train_loss": [], "val_step": [], "val_loss": [], "seconds": 0.0}
+    history = {"step": [], "train_loss": [], "val_step": [], "val_loss": [], "val_score": [], "seconds": 0.0}
     model.train()
     start, step = time.perf_counter(), 0
     bar = tqdm(total=cfg.max_steps, desc="SFT", disable=not progress, mininterval=2)
@@ -125,7 +127,17 @@ def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries:
                 history["val_step"].append(step)
                 history["val_loss"].append(response_loss(model, val_examples, tokenizer.eot_token, device))
                 bar.write(f"passo {step:>4}: perda na validação (só respostas) {history['val_loss'][-1]:.3f}")
+                if val_score is not None:
+                    model.eval()
+                    history["val_score"].append(val_score(model))
+                    model.train()
+                    bar.write(f"passo {step:>4}: nota na validação {history['val_score'][-1]:.3f}")
+                    if history["val_score"][-1] > max(history["val_score"][:-1], default=-math.inf):
+                        history["best_step"] = step  # uma cópia dos pesos da melhor avaliação até aqui
+                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     bar.close()
+    if val_score is not None:
+        model.load_state_dict(best_state)
     history["seconds"] = time.perf_counter() - start
     return history
 

@@ -74,6 +74,27 @@ def test_exemplos_cabem_no_contexto_do_modelo_de_cpu(tokenizer):
     assert not longos, f"{len(longos)} exemplos não cabem em {contexto} tokens: {longos[:5]}"
 
 
+def test_sft_fica_com_os_pesos_da_melhor_nota_na_validacao(tokenizer):
+    torch.manual_seed(0)
+    modelo = gptmini.GPTMini(gptmini.PRESETS["rapido"])
+    exemplos = [{"instrucao": f"Some {a} e 1.", "entrada": "", "resposta": str(a + 1)} for a in range(8)]
+    pesos = []
+
+    def nota(m):  # a 1ª avaliação é a melhor; guardamos os pesos de cada uma para comparar
+        assert not m.training
+        pesos.append({k: v.clone() for k, v in m.state_dict().items()})
+        return 1.0 if len(pesos) == 1 else 0.5
+
+    config = gptmini.TrainConfig(max_steps=4, batch_size=4, lr=1e-2, warmup_steps=0, eval_interval=2,
+                                 sample_interval=0)
+    historico = gptmini.train_sft(modelo, tokenizer, exemplos, exemplos, config, torch.device("cpu"),
+                                  progress=False, val_score=nota)
+    assert historico["val_score"] == [1.0, 0.5] and historico["best_step"] == 2
+    assert modelo.training
+    assert all(torch.equal(v, pesos[0][k]) for k, v in modelo.state_dict().items())
+    assert not all(torch.equal(v, pesos[1][k]) for k, v in modelo.state_dict().items())
+
+
 def test_lotes_por_tamanho_cobrem_a_epoca_uma_vez():
     # 1.000 exemplos falsos (ids, n_prompt) de tamanhos sorteados entre 5 e 120 tokens
     tamanhos = torch.randint(5, 120, (1000,), generator=torch.Generator().manual_seed(0)).tolist()
