@@ -12,9 +12,10 @@
   com a sua partição (treino 70%, validação 15%, teste 15%), sorteada pelo SHA-256 do texto
   normalizado, dentro de cada rótulo.
 - Instruções (capítulo 07): dados/fontes/instrucoes/*.jsonl viram dados/instrucoes.jsonl, com a
-  partição (treino 80%, validação 10%, teste 10%) sorteada pelo SHA-256 de família + chave: todas
-  as entradas sobre o mesmo item (a mesma palavra, a mesma conta, o mesmo estado) caem do mesmo
-  lado, e nada do teste aparece no treino nem com outras palavras. O aumento de treino
+  partição (treino 80%, validação 10%, teste 10%) sorteada pelo SHA-256 de família + item
+  (`grupo_do_item`): todas as entradas sobre o mesmo item (a mesma palavra, a mesma conta, o mesmo
+  estado, o mesmo par de antônimos nos dois sentidos) caem do mesmo lado, e nada do teste aparece no
+  treino nem com outras palavras. O aumento de treino
   (dados/fontes/instrucoes_aumento/: listas .tsv de item e resposta, vestidas com os enunciados da
   família, e contas .jsonl) e a família `copia` (palavras do corpus de treino, para copiar) entram só no
   treino, sem tocar nenhum item da validação ou do teste.
