@@ -23,6 +23,7 @@ import torch
 RAIZ = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RAIZ))
 from gptmini import (  # noqa: E402
+    VERIFIABLE_FAMILIES,
     TrainConfig,
     data_file,
     device_name,
@@ -57,9 +58,12 @@ def main() -> None:
                          eval_interval=passos_por_epoca, sample_interval=0)
     torch.manual_seed(42)
     modelo = set_dropout(load_pretrained("base", device), args.dropout).train()
-    # ficamos com a época de maior acerto exato na validação (o teste só é usado no fim)
+    # ficamos com a época de maior acerto exato na validação (o teste só é usado no fim); só as famílias
+    # verificáveis entram nessa nota, então só elas são geradas a cada época
+    verificaveis = [e for e in particoes["validacao"] if e["familia"] in VERIFIABLE_FAMILIES]
+
     def acerto_na_validacao(m):
-        return instruction_metrics(m, tokenizer, particoes["validacao"], progress=False)["acerto_exato_geral"]
+        return instruction_metrics(m, tokenizer, verificaveis, progress=False)["acerto_exato_geral"]
 
     historico = train_sft(modelo, tokenizer, particoes["treino"], particoes["validacao"], config, device,
                           val_score=acerto_na_validacao)
