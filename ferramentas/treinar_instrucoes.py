@@ -1,7 +1,7 @@
 """Treina o assistente publicado, dados/modelos/instrucoes.pt, com o código do curso (gptmini.train_sft).
 
 Uso:
-    python ferramentas/treinar_instrucoes.py [--epocas 8] [--lr 5e-4] [--dropout 0.1]
+    python ferramentas/treinar_instrucoes.py [--epocas 12] [--lr 5e-4] [--dropout 0.1]
 
 Parte do modelo base publicado (dados/modelos/base.pt), ajusta nas instruções de treino (as escritas à
 mão, o aumento das famílias verificáveis e a cópia) com a perda só nas respostas, fica com a época de
@@ -43,7 +43,7 @@ DESTINO = RAIZ / "dados" / "modelos" / "instrucoes.pt"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epocas", type=int, default=8)
+    parser.add_argument("--epocas", type=int, default=12)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--dropout", type=float, default=0.1)
     args = parser.parse_args()
