@@ -20,14 +20,11 @@ de CPU e contexto de 256 tokens (para os 200 tokens caberem no contexto).
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from gptmini import GPTConfig, GPTMini, generate, load_tokenizer, read_corpus, tune_cpu_allocator  # noqa: E402
+from gptmini import GPTConfig, GPTMini, generate, load_tokenizer, read_corpus, tune_cpu_allocator
 
 
 def pico_matmul_gflops() -> tuple[float, int]:

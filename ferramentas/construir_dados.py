@@ -204,8 +204,7 @@ TAMANHO_VOCABULARIO = 4096
 
 def arquivo_do_tokenizador(corpus_treino: str) -> bytes:
     """O tokenizador do curso, retreinado só se o texto de treino mudou."""
-    sys.path.insert(0, str(RAIZ))
-    from gptmini import save_tokenizer, train_bpe
+    from gptmini.tokenizacao import save_tokenizer, train_bpe
 
     texto = "\n\n".join(d.strip() for d in corpus_treino.split(FIM_DE_TEXTO) if d.strip())
     impressao = sha256_bytes(texto.encode("utf-8"))

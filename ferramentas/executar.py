@@ -27,9 +27,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capitulos import RAIZ, existentes  # noqa: E402
-from sincronizar import hash_codigo, texto_notebook  # noqa: E402
+from capitulos import RAIZ, existentes, hash_codigo, texto_notebook
 
 
 class FalhaNoNotebook(RuntimeError):
@@ -86,7 +84,6 @@ def executar_notebook(caminho: Path, pasta: Path, ambiente: dict[str, str | None
 
 
 def descrever_hardware() -> str:
-    sys.path.insert(0, str(RAIZ))
     from gptmini import device_name, pick_device
 
     return device_name(pick_device())

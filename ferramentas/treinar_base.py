@@ -1,4 +1,4 @@
-"""Treina o modelo base publicado, dados/modelos/base.pt, com o código do curso (gptmini.train).
+"""Treina o modelo base publicado, dados/modelos/base.pt, com o código do curso (gptmini.treino.train).
 
 Uso:
     python ferramentas/treinar_base.py [--passos 3000]
@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import platform
-import sys
 import time
 from dataclasses import asdict, replace
 from datetime import date
@@ -24,25 +23,23 @@ from pathlib import Path
 
 import torch
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
-from gptmini import (  # noqa: E402
+from gptmini import (
     PRESETS,
     GPTMini,
     TrainConfig,
-    bits_per_char,
     device_name,
     encode_documents,
-    evaluate,
     generate,
     load_tokenizer,
     pick_device,
     read_corpus,
     save_checkpoint,
     seed_everything,
-    train,
     tune_cpu_allocator,
 )
+from gptmini.treino import bits_per_char, evaluate, train
+
+RAIZ = Path(__file__).resolve().parent.parent
 
 DESTINO = RAIZ / "dados" / "modelos" / "base.pt"
 
@@ -109,7 +106,7 @@ def main() -> None:
     save_checkpoint(modelo.cpu(), DESTINO, metricas=metricas, train_config=asdict(config_treino))
     (DESTINO.with_suffix(".json")).write_text(
         json.dumps({"config": asdict(config_modelo), "treino": asdict(config_treino), "metricas": metricas,
-                    "curva_validacao": list(zip([s + 1 for s in estado.history["val_step"]],
+                    "curva_validacao": list(zip(estado.history["val_step"],
                                                 [round(v, 4) for v in estado.history["val_loss"]]))},
                    ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(metricas, ensure_ascii=False, indent=1))

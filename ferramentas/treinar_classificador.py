@@ -4,7 +4,8 @@ Uso:
     python ferramentas/treinar_classificador.py [--epocas 8] [--receita tudo] [--lr 2e-4]
 
 Parte do modelo base publicado (dados/modelos/base.pt), troca a cabeça de saída por uma de 2
-classes (gptmini.add_classification_head), ajusta com gptmini.train_classifier nas mensagens de
+classes (gptmini.classificacao.add_classification_head), ajusta com
+gptmini.classificacao.train_classifier nas mensagens de
 treino (ficando com a época de maior acurácia na validação) e mede no teste. O checkpoint guarda
 configuração, pesos e as métricas de teste, que a ficha técnica (dados/README.md) reproduz e um
 teste confere. Depois, rode `python ferramentas/construir_dados.py` para atualizar o manifesto.
@@ -12,30 +13,31 @@ teste confere. Depois, rode `python ferramentas/construir_dados.py` para atualiz
 
 import argparse
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import torch
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
-from gptmini import (  # noqa: E402
-    LABELS,
-    add_classification_head,
-    binary_metrics,
-    data_file,
+from gptmini import (
     device_name,
-    freeze_for_finetuning,
     load_pretrained,
     load_tokenizer,
     pick_device,
-    predict,
+    read_splits,
     save_checkpoint,
     seed_everything,
-    train_classifier,
     tune_cpu_allocator,
 )
+from gptmini.classificacao import (
+    LABELS,
+    add_classification_head,
+    binary_metrics,
+    freeze_for_finetuning,
+    predict,
+    train_classifier,
+)
+
+RAIZ = Path(__file__).resolve().parent.parent
 
 DESTINO = RAIZ / "dados" / "modelos" / "classificador.pt"
 
@@ -50,8 +52,7 @@ def main() -> None:
     device = pick_device()
     seed_everything(123)
     tokenizer = load_tokenizer()
-    mensagens = [json.loads(linha) for linha in data_file("mensagens.jsonl").read_text(encoding="utf-8").splitlines()]
-    particoes = {p: [m for m in mensagens if m["particao"] == p] for p in ("treino", "validacao", "teste")}
+    particoes = read_splits("mensagens.jsonl")
 
     modelo = add_classification_head(load_pretrained("base", device)).to(device)
     treinaveis = freeze_for_finetuning(modelo, args.receita)
@@ -71,7 +72,7 @@ def main() -> None:
                         f"--receita {args.receita} --lr {args.lr}"}
     for p in modelo.parameters():
         p.requires_grad = True
-    save_checkpoint(modelo.cpu().eval(), DESTINO, num_classes=len(LABELS), ficha=ficha)
+    save_checkpoint(modelo.cpu().eval(), DESTINO, ficha=ficha)
     DESTINO.with_suffix(".json").write_text(json.dumps(ficha, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(ficha, ensure_ascii=False, indent=1))
     print(f"\nGravado: {DESTINO.relative_to(RAIZ)} ({DESTINO.stat().st_size / 2**20:.1f} MB). "

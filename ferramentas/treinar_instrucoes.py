@@ -1,4 +1,4 @@
-"""Treina o assistente publicado, dados/modelos/instrucoes.pt, com o código do curso (gptmini.train_sft).
+"""Treina o assistente publicado, dados/modelos/instrucoes.pt, com o código do curso (gptmini.instrucoes.train_sft).
 
 Uso:
     python ferramentas/treinar_instrucoes.py [--epocas 12] [--lr 5e-4] [--dropout 0.1]
@@ -14,29 +14,25 @@ Depois, rode `python ferramentas/construir_dados.py`.
 import argparse
 import json
 import math
-import sys
 from datetime import date
 from pathlib import Path
 
 import torch
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
-from gptmini import (  # noqa: E402
-    VERIFIABLE_FAMILIES,
+from gptmini import (
     TrainConfig,
-    data_file,
     device_name,
-    instruction_metrics,
     load_pretrained,
     load_tokenizer,
     pick_device,
+    read_splits,
     save_checkpoint,
     seed_everything,
-    set_dropout,
-    train_sft,
     tune_cpu_allocator,
 )
+from gptmini.instrucoes import VERIFIABLE_FAMILIES, instruction_metrics, set_dropout, train_sft
+
+RAIZ = Path(__file__).resolve().parent.parent
 
 DESTINO = RAIZ / "dados" / "modelos" / "instrucoes.pt"
 
@@ -51,8 +47,7 @@ def main() -> None:
     device = pick_device()
     seed_everything(42)
     tokenizer = load_tokenizer()
-    exemplos = [json.loads(linha) for linha in data_file("instrucoes.jsonl").read_text(encoding="utf-8").splitlines()]
-    particoes = {p: [e for e in exemplos if e["particao"] == p] for p in ("treino", "validacao", "teste")}
+    particoes = read_splits("instrucoes.jsonl")
     passos_por_epoca = math.ceil(len(particoes["treino"]) / 16)
     config = TrainConfig(max_steps=args.epocas * passos_por_epoca, batch_size=16, lr=args.lr, warmup_steps=20,
                          eval_interval=passos_por_epoca, sample_interval=0)

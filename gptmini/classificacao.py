@@ -1,9 +1,11 @@
-"""Capítulo 06: Classificação: um detector de spam.
+"""Classificação: a cabeça de classes, o ajuste fino e as métricas.
 
-Gerado de 06-classificacao/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+Gerado das células "#| export classificacao" de 06-classificacao por ferramentas/sincronizar.py:
+edite os notebooks, não este arquivo.
 """
 
 import copy
+import dataclasses
 import math
 import time
 
@@ -12,18 +14,27 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .modelo import GPTConfig, GPTMini
-from .pretreino import PRETRAINED, TrainConfig, learning_rate, optimizer_step
+from .modelo import GPTMini, eval_mode
+from .treino import (
+    TrainConfig,
+    autocast_context,
+    configure_optimizer,
+    copy_weights,
+    learning_rate,
+    optimizer_step,
+    set_learning_rate,
+)
 
 
 LABELS = ("normal", "spam")  # o índice de cada classe
 
 
 def add_classification_head(model: GPTMini, num_classes: int = len(LABELS)) -> GPTMini:
-    """Uma cópia do modelo com a cabeça de saída trocada por uma de num_classes logits."""
+    """Uma cópia do modelo com a cabeça de saída trocada por uma de num_classes logits. A configuração
+    passa a dizer num_classes: save_checkpoint e load_checkpoint tratam o classificador como qualquer GPTMini."""
     classifier = copy.deepcopy(model)
+    classifier.config = dataclasses.replace(model.config, num_classes=num_classes)
     classifier.out_head = nn.Linear(model.config.d_model, num_classes)  # nova, e não mais amarrada
-    classifier.num_classes = num_classes
     return classifier
 
 
@@ -58,25 +69,27 @@ def message_batches(tokenizer, messages: list[dict], batch_size: int, max_length
 @torch.no_grad()
 def predict(model: GPTMini, tokenizer, texts: list[str], device, batch_size: int = 64) -> torch.Tensor:
     """A classe prevista (índice em LABELS) para cada texto."""
-    model.eval()
     predictions = []
-    for start in range(0, len(texts), batch_size):
-        ids, lengths = encode_messages(tokenizer, texts[start:start + batch_size], model.config.context_length,
-                                       tokenizer.eot_token)
-        predictions.append(last_token_logits(model, ids.to(device), lengths).argmax(-1).cpu())
+    with eval_mode(model):
+        for start in range(0, len(texts), batch_size):
+            ids, lengths = encode_messages(tokenizer, texts[start:start + batch_size], model.config.context_length,
+                                           tokenizer.eot_token)
+            predictions.append(last_token_logits(model, ids.to(device), lengths).argmax(-1).cpu())
     return torch.cat(predictions)
 
 
 def train_classifier(model: GPTMini, tokenizer, train_set: list[dict], val_set: list[dict], device, epochs: int = 3,
                      lr: float = 5e-4, batch_size: int = 16, weight_decay: float = 0.01, progress: bool = True):
-    """Ajuste fino para classificação, com a taxa do capítulo 05 (aquecimento e cosseno) e o corte do
-    gradiente. No fim, o modelo fica com os pesos da época de maior acurácia na validação.
-    Devolve o histórico (perda por passo, acurácia por época, época escolhida)."""
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
+    """Ajuste fino para classificação com as peças do capítulo 05: o otimizador (só os parâmetros
+    treináveis, weight decay só nas matrizes), a taxa com aquecimento e cosseno, a precisão mista na GPU
+    e o passo com corte do gradiente. No fim, o modelo fica com os pesos da época de maior acurácia na
+    validação. Devolve o histórico (perda por passo, acurácia por época, época escolhida)."""
     steps_per_epoch = math.ceil(len(train_set) / batch_size)
-    schedule = TrainConfig(max_steps=epochs * steps_per_epoch, lr=lr, warmup_steps=max(1, steps_per_epoch // 2))
-    scaler = torch.amp.GradScaler("cuda", enabled=False)  # fp32 aqui: o optimizer_step do 05 sem escala
+    schedule = TrainConfig(max_steps=epochs * steps_per_epoch, batch_size=batch_size, lr=lr,
+                           warmup_steps=max(1, steps_per_epoch // 2), weight_decay=weight_decay)
+    optimizer = configure_optimizer(model, schedule, device)
+    autocast, dtype = autocast_context(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     history = {"loss": [], "val_accuracy": [], "best_epoch": 0, "seconds": 0.0}
     val_labels = torch.tensor([LABELS.index(m["rotulo"]) for m in val_set])
     best_state, step, start = None, 0, time.perf_counter()
@@ -86,9 +99,10 @@ def train_classifier(model: GPTMini, tokenizer, train_set: list[dict], val_set: 
         bar = tqdm(batches, total=steps_per_epoch, desc=f"época {epoch + 1}/{epochs}", disable=not progress,
                    mininterval=1)
         for ids, lengths, labels in bar:
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, schedule)
-            loss = F.cross_entropy(last_token_logits(model, ids.to(device), lengths), labels.to(device))
+            set_learning_rate(optimizer, learning_rate(step, schedule))
+            with autocast:
+                logits = last_token_logits(model, ids.to(device), lengths)
+            loss = F.cross_entropy(logits.float(), labels.to(device))
             optimizer_step(model, optimizer, scaler, loss, schedule.grad_clip)
             history["loss"].append(loss.item())
             bar.set_postfix(perda=f"{history['loss'][-1]:.3f}")
@@ -96,8 +110,8 @@ def train_classifier(model: GPTMini, tokenizer, train_set: list[dict], val_set: 
         predictions = predict(model, tokenizer, [m["texto"] for m in val_set], device)
         history["val_accuracy"].append((predictions == val_labels).float().mean().item())
         if history["val_accuracy"][-1] > max(history["val_accuracy"][:-1], default=-1.0):
-            history["best_epoch"] = epoch + 1  # guardamos uma cópia dos pesos desta época
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            history["best_epoch"] = epoch + 1
+            best_state = copy_weights(model)  # a melhor época até aqui
         if progress:
             print(f"época {epoch + 1}: acurácia na validação {history['val_accuracy'][-1]:.1%}")
     model.load_state_dict(best_state)
@@ -138,16 +152,11 @@ def binary_metrics(predictions: torch.Tensor, labels: torch.Tensor, positive: in
 
 def classify(model: GPTMini, tokenizer, text: str) -> str:
     """"spam" ou "normal" para um texto, com um modelo classificador."""
+    if not isinstance(text, str):
+        raise TypeError(f"classify espera o texto da mensagem (str), não {type(text).__name__}.")
+    if model.config.num_classes != len(LABELS):
+        raise ValueError(f"classify precisa de um classificador de {len(LABELS)} classes (como o do capítulo 06 "
+                         "ou load_pretrained('classificador')); este modelo tem num_classes="
+                         f"{model.config.num_classes}.")
     device = next(model.parameters()).device
     return LABELS[int(predict(model, tokenizer, [text], device)[0])]
-
-
-def load_classifier(path, device="cpu") -> GPTMini:
-    """Carrega um classificador salvo com save_checkpoint (a cabeça tem num_classes saídas)."""
-    checkpoint = torch.load(path, map_location=device, weights_only=True)
-    model = add_classification_head(GPTMini(GPTConfig(**checkpoint["config"])), checkpoint["num_classes"])
-    model.load_state_dict(checkpoint["model"])
-    return model.to(device).eval()
-
-
-PRETRAINED["classificador"] = ("modelos/classificador.pt", load_classifier)

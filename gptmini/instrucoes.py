@@ -1,6 +1,7 @@
-"""Capítulo 07: Instruction tuning: de gerador de texto a assistente.
+"""Instruções: o formato, a máscara das respostas, o SFT e a avaliação.
 
-Gerado de 07-instruction-tuning/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+Gerado das células "#| export instrucoes" de 07-instruction-tuning por ferramentas/sincronizar.py:
+edite os notebooks, não este arquivo.
 """
 
 import dataclasses
@@ -13,11 +14,21 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .modelo import GPTMini, generate, load_checkpoint
-from .pretreino import PRETRAINED, TrainConfig, autocast_context, configure_optimizer, learning_rate, optimizer_step
+from .modelo import GPTMini, eval_mode, generate_batch
+from .treino import (
+    TrainConfig,
+    autocast_context,
+    configure_optimizer,
+    copy_weights,
+    learning_rate,
+    optimizer_step,
+    set_learning_rate,
+)
 
 
 IGNORE_INDEX = -100  # alvos com este valor não entram na perda (o padrão de F.cross_entropy)
+
+
 VERIFIABLE_FAMILIES = ("plural", "antonimo", "soma", "subtracao", "capital_estado", "capital_pais", "sentimento")
 
 
@@ -80,15 +91,13 @@ def set_dropout(model: GPTMini, p: float) -> GPTMini:
 @torch.no_grad()
 def response_loss(model: GPTMini, examples, pad_id: int, device, batch_size: int = 32) -> float:
     """Perda média só nos tokens da resposta (a mesma medida para modelos treinados com ou sem máscara)."""
-    was_training = model.training
-    model.eval()
     total, count = 0.0, 0
-    for start in range(0, len(examples), batch_size):
-        x, y = collate_instructions(examples[start:start + batch_size], pad_id, model.config.context_length)
-        logits = model(x.to(device))
-        total += F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten(), reduction="sum").item()
-        count += int((y != IGNORE_INDEX).sum())
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, len(examples), batch_size):
+            x, y = collate_instructions(examples[start:start + batch_size], pad_id, model.config.context_length)
+            logits = model(x.to(device))
+            total += F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten(), reduction="sum").item()
+            count += int((y != IGNORE_INDEX).sum())
     return total / count
 
 
@@ -111,16 +120,15 @@ def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries:
         for batch in instruction_batches(examples, cfg.batch_size, step // steps_per_epoch, cfg.seed):
             if step >= cfg.max_steps:
                 break
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, cfg)
+            set_learning_rate(optimizer, learning_rate(step, cfg))
             x, y = collate_instructions(batch, tokenizer.eot_token, model.config.context_length, mask_prompt)
             with autocast:
                 logits = model(x.to(device))
             loss = F.cross_entropy(logits.flatten(0, 1).float(), y.to(device).flatten())
             optimizer_step(model, optimizer, scaler, loss, cfg.grad_clip)  # o mesmo passo do capítulo 05
+            step += 1  # passos feitos até aqui, contados a partir de 1 como no capítulo 05
             history["step"].append(step)
             history["train_loss"].append(loss.item())
-            step += 1
             bar.update()
             bar.set_postfix(perda=f"{loss.item():.3f}")
             if step % cfg.eval_interval == 0 or step == cfg.max_steps:
@@ -128,13 +136,12 @@ def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries:
                 history["val_loss"].append(response_loss(model, val_examples, tokenizer.eot_token, device))
                 bar.write(f"passo {step:>4}: perda na validação (só respostas) {history['val_loss'][-1]:.3f}")
                 if val_score is not None:
-                    model.eval()
-                    history["val_score"].append(val_score(model))
-                    model.train()
+                    with eval_mode(model):
+                        history["val_score"].append(val_score(model))
                     bar.write(f"passo {step:>4}: nota na validação {history['val_score'][-1]:.3f}")
                     if history["val_score"][-1] > max(history["val_score"][:-1], default=-math.inf):
-                        history["best_step"] = step  # uma cópia dos pesos da melhor avaliação até aqui
-                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                        history["best_step"] = step
+                        best_state = copy_weights(model)  # a melhor avaliação até aqui
     bar.close()
     if val_score is not None:
         model.load_state_dict(best_state)
@@ -143,21 +150,49 @@ def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries:
 
 
 @torch.no_grad()
-def generate_response(model: GPTMini, tokenizer, instruction: str, input: str = "",
-                      max_new_tokens: int = 120) -> tuple[str, bool]:
-    """A resposta (gulosa) e se o modelo parou sozinho com <|endoftext|>."""
-    device = next(model.parameters()).device
-    prompt = torch.tensor([tokenizer.encode_ordinary(format_instruction(instruction, input))], device=device)
-    new = generate(model, prompt, max_new_tokens, eos_id=tokenizer.eot_token)[0, prompt.shape[1]:].tolist()
-    stopped = tokenizer.eot_token in new
-    if stopped:
-        new = new[: new.index(tokenizer.eot_token)]
-    return tokenizer.decode(new).strip(), stopped
+def generate_responses(model: GPTMini, tokenizer, requests: list[tuple[str, str]], max_new_tokens: int = 120,
+                       batch_size: int = 32, temperature: float = 0.0, top_k: int | None = None,
+                       top_p: float | None = None, generator: torch.Generator | None = None,
+                       progress: bool = False) -> list[tuple[str, bool]]:
+    """Para cada (instrução, entrada): a resposta e se o modelo parou sozinho com <|endoftext|>. Gera em
+    lotes de prompts de tamanho parecido (menos enchimento); gulosa por padrão."""
+    for instruction, input in requests:
+        for name, value in (("instruction", instruction), ("input", input)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} deve ser um texto (str), não {type(value).__name__}.")
+    prompts = [tokenizer.encode_ordinary(format_instruction(i, e)) for i, e in requests]
+    order = sorted(range(len(prompts)), key=lambda k: len(prompts[k]))
+    answers: list[tuple[str, bool]] = [("", False)] * len(prompts)
+    for start in tqdm(range(0, len(order), batch_size), desc="gerando", disable=not progress, mininterval=2):
+        chunk = order[start:start + batch_size]
+        new = generate_batch(model, [prompts[k] for k in chunk], max_new_tokens, temperature, top_k, top_p,
+                             eos_id=tokenizer.eot_token, generator=generator)
+        for k, ids in zip(chunk, new):  # generate_batch tira o <|endoftext|>: parou se sobrou espaço
+            answers[k] = (tokenizer.decode(ids).strip(), len(ids) < max_new_tokens)
+    return answers
 
 
-def respond(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 120) -> str:
-    """A resposta do modelo à instrução (gulosa, até o <|endoftext|>)."""
-    return generate_response(model, tokenizer, instruction, input, max_new_tokens)[0]
+def generate_response(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 120,
+                      **sampling) -> tuple[str, bool]:
+    """A resposta (gulosa, se `sampling` não disser outra coisa) e se o modelo parou sozinho."""
+    return generate_responses(model, tokenizer, [(instruction, input)], max_new_tokens, **sampling)[0]
+
+
+def respond(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 120,
+            **sampling) -> str:
+    """A resposta do modelo à instrução (gulosa, até o <|endoftext|>). `sampling` aceita temperature,
+    top_k, top_p e generator, como generate."""
+    return generate_response(model, tokenizer, instruction, input, max_new_tokens, **sampling)[0]
+
+
+def respond_batch(model: GPTMini, tokenizer, instructions: list[str], inputs: list[str] | None = None,
+                  max_new_tokens: int = 120, **sampling) -> list[str]:
+    """As respostas a várias instruções de uma vez (em lote): o mesmo que chamar respond para cada uma."""
+    inputs = [""] * len(instructions) if inputs is None else inputs
+    if len(inputs) != len(instructions):
+        raise ValueError(f"{len(instructions)} instruções e {len(inputs)} entradas: passe uma entrada para cada.")
+    return [text for text, _ in generate_responses(model, tokenizer, list(zip(instructions, inputs)),
+                                                   max_new_tokens, **sampling)]
 
 
 def normalize_answer(text: str) -> str:
@@ -168,8 +203,9 @@ def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_
                         progress: bool = True) -> dict:
     """Acerto exato por família verificável, taxa de parada com <|endoftext|> e de respostas sem '###'."""
     hits, counts, stopped, on_response, outputs = defaultdict(int), defaultdict(int), 0, 0, []
-    for e in tqdm(entries, desc="avaliando", disable=not progress, mininterval=2):
-        text, stop = generate_response(model, tokenizer, e["instrucao"], e["entrada"], max_new_tokens)
+    answers = generate_responses(model, tokenizer, [(e["instrucao"], e["entrada"]) for e in entries], max_new_tokens,
+                                 progress=progress)
+    for e, (text, stop) in zip(entries, answers):
         outputs.append(text)
         stopped += stop
         on_response += "###" not in text
@@ -181,6 +217,3 @@ def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_
     return {"acerto_exato": exact, "acerto_exato_geral": sum(hits.values()) / total if total else 0.0,
             "parou_com_eot": stopped / len(entries), "ficou_na_resposta": on_response / len(entries),
             "respostas": outputs}
-
-
-PRETRAINED["instrucoes"] = ("modelos/instrucoes.pt", load_checkpoint)

@@ -1,6 +1,7 @@
-"""Capítulo 02: Tokenização: de palavras a números.
+"""Tokenização: o BPE do curso, o tokenizador no tiktoken, janelas de treino.
 
-Gerado de 02-tokenizacao/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+Gerado das células "#| export tokenizacao" de 02-tokenizacao por ferramentas/sincronizar.py:
+edite os notebooks, não este arquivo.
 """
 
 import base64
@@ -16,8 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from .ambiente import data_file
-from .intro import END_OF_TEXT
+from .dados import END_OF_TEXT, data_file
 
 
 class SimpleTokenizer:

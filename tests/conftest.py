@@ -2,15 +2,12 @@
 
 import functools
 import http.server
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
-sys.path.insert(0, str(RAIZ / "ferramentas"))
 
 
 class _ServidorSilencioso(http.server.SimpleHTTPRequestHandler):

@@ -9,7 +9,7 @@ import torch
 from conftest import RAIZ, servidor_http
 
 import gptmini
-from gptmini import ambiente
+from gptmini import dados
 
 
 def sha(dados: bytes) -> str:
@@ -36,8 +36,8 @@ def publicado(tmp_path, monkeypatch):
     vazia.mkdir()
     monkeypatch.chdir(vazia)
     monkeypatch.setenv("GPTMINI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(ambiente, "local_data_dir", lambda: None)  # fora de um clone do repositório
-    monkeypatch.setattr(ambiente, "_manifests", {})
+    monkeypatch.setattr(dados, "local_data_dir", lambda: None)  # fora de um clone do repositório
+    dados._published_manifest.cache_clear()  # cada teste baixa o seu manifesto
     servidor = servidor_http(tmp_path / "site")
     with servidor as url:
         monkeypatch.setenv("GPTMINI_URL_BASE", url)
@@ -62,7 +62,7 @@ def test_baixa_confere_e_guarda_no_cache(publicado):
 
 def test_arquivo_ausente_no_servidor_da_erro_claro_e_nada_no_cache(publicado):
     url, cache, _ = publicado
-    with pytest.raises(gptmini.DataFileError, match=r"sumido\.txt.*404") as erro:
+    with pytest.raises(dados.DataFileError, match=r"sumido\.txt.*404") as erro:
         gptmini.data_file("sumido.txt")
     assert f"{url}/dados/sumido.txt" in str(erro.value)
     assert not [p for p in cache.rglob("*") if p.is_file()]
@@ -70,20 +70,20 @@ def test_arquivo_ausente_no_servidor_da_erro_claro_e_nada_no_cache(publicado):
 
 def test_checksum_errado_da_erro_e_nada_corrompido_no_cache(publicado):
     _, cache, _ = publicado
-    with pytest.raises(gptmini.DataFileError, match=r"corrompido\.txt.*corrompido: SHA-256"):
+    with pytest.raises(dados.DataFileError, match=r"corrompido\.txt.*corrompido: SHA-256"):
         gptmini.data_file("corrompido.txt")
     assert not [p for p in cache.rglob("*") if p.is_file()]
 
 
 def test_nome_fora_do_manifesto(publicado):
-    with pytest.raises(gptmini.DataFileError, match=r"'inexistente\.txt' não está no manifesto"):
+    with pytest.raises(dados.DataFileError, match=r"'inexistente\.txt' não está no manifesto"):
         gptmini.data_file("inexistente.txt")
 
 
 def test_servidor_fora_do_ar(publicado, monkeypatch):
     url = f"http://127.0.0.1:{porta_fechada()}"
     monkeypatch.setenv("GPTMINI_URL_BASE", url)
-    with pytest.raises(gptmini.DataFileError, match=r"Não consegui me conectar a .*127\.0\.0\.1") as erro:
+    with pytest.raises(dados.DataFileError, match=r"Não consegui me conectar a .*127\.0\.0\.1") as erro:
         gptmini.data_file("bom.txt")
     assert url in str(erro.value)
 
@@ -96,7 +96,7 @@ def test_dentro_do_clone_usa_a_copia_local(monkeypatch, tmp_path):
 
 def test_url_publicada_vem_do_slug(monkeypatch):
     monkeypatch.delenv("GPTMINI_URL_BASE", raising=False)
-    assert gptmini.data_url_base() == f"https://raw.githubusercontent.com/{gptmini.REPO_SLUG}/{gptmini.REPO_BRANCH}"
+    assert dados.data_url_base() == f"https://raw.githubusercontent.com/{dados.REPO_SLUG}/{dados.REPO_BRANCH}"
 
 
 def test_sementes_reproduzem():

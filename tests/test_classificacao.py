@@ -7,19 +7,15 @@ import torch
 from conftest import RAIZ
 
 import gptmini
-from gptmini import (
+from gptmini import GPTConfig, GPTMini, classify, load_checkpoint, save_checkpoint
+from gptmini.classificacao import (
     LABELS,
-    GPTConfig,
-    GPTMini,
     add_classification_head,
     binary_metrics,
-    classify,
     encode_messages,
     freeze_for_finetuning,
     last_token_logits,
-    load_classifier,
     predict,
-    save_checkpoint,
     train_classifier,
 )
 
@@ -82,9 +78,9 @@ def test_treino_fica_com_a_melhor_epoca():
     torch.manual_seed(2)
     modelo = add_classification_head(GPTMini(PEQUENO))
     tokenizer = gptmini.load_tokenizer()
-    historico = train_classifier(modelo, tokenizer, treino, validacao, "cpu", epochs=3, lr=1e-2, progress=False)
+    historico = train_classifier(modelo, tokenizer, treino, validacao, "cpu", epochs=4, lr=3e-2, progress=False)
     acuracias = historico["val_accuracy"]
-    assert len(acuracias) == 3 and historico["best_epoch"] == acuracias.index(max(acuracias)) + 1
+    assert len(acuracias) == 4 and historico["best_epoch"] == acuracias.index(max(acuracias)) + 1
     assert acuracias[-1] < max(acuracias), "esta semente deveria piorar na última época"
     # os pesos que ficaram são os da melhor época, não os da última
     rotulos = torch.tensor([LABELS.index(m["rotulo"]) for m in validacao])
@@ -95,8 +91,8 @@ def test_treino_fica_com_a_melhor_epoca():
 def test_classificador_ida_e_volta(tmp_path):
     torch.manual_seed(0)
     modelo = add_classification_head(GPTMini(PEQUENO)).eval()
-    save_checkpoint(modelo, tmp_path / "c.pt", num_classes=2)
-    carregado = load_classifier(tmp_path / "c.pt")
+    save_checkpoint(modelo, tmp_path / "c.pt")
+    carregado = load_checkpoint(tmp_path / "c.pt")
     tokenizer = gptmini.load_tokenizer()
     textos = ["ganhe já", "bom dia"]
     assert torch.equal(predict(modelo, tokenizer, textos, "cpu"), predict(carregado, tokenizer, textos, "cpu"))
@@ -117,3 +113,18 @@ def test_classificador_publicado_confere_com_a_ficha():
     assert classify(modelo, tokenizer, "PARABÉNS! Você ganhou R$ 10.000! Resgate em bit.ly/premio-ja") == "spam"
     assert classify(modelo, tokenizer, "Oi, chego em casa às sete. Quer que eu compre pão?") == "normal"
     assert (RAIZ / "dados" / "modelos" / "classificador.pt").stat().st_size <= 25 * 2**20
+
+
+def test_classify_recusa_entrada_errada_com_mensagem_clara():
+    tokenizer = gptmini.load_tokenizer()
+    classificador = add_classification_head(GPTMini(PEQUENO))
+    with pytest.raises(TypeError, match="str"):
+        classify(classificador, tokenizer, None)
+    with pytest.raises(ValueError, match="classificador"):
+        classify(GPTMini(PEQUENO), tokenizer, "oi")  # um modelo de linguagem, sem a cabeça de classes
+
+
+def test_predict_devolve_o_modo_de_treino():
+    modelo = add_classification_head(GPTMini(PEQUENO)).train()
+    predict(modelo, gptmini.load_tokenizer(), ["oi"], "cpu")
+    assert modelo.training

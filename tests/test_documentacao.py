@@ -8,15 +8,15 @@ from urllib.parse import unquote, urlparse
 import pytest
 from capitulos import existentes
 from conftest import RAIZ
-from sincronizar import fonte, ler_notebook
+from capitulos import fonte, ler_notebook
 
-import gptmini
+from gptmini import dados
 
 READMES = sorted(p for p in {*RAIZ.glob("*.md"), *RAIZ.glob("*/README.md"), *RAIZ.glob("infograficos/*/README.md")}
                  if not p.relative_to(RAIZ).parts[0].startswith("."))  # fora .pytest_cache e afins
 SVGS = sorted(RAIZ.glob("infograficos/**/*.svg"))
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
-URL_PUBLICADA = f"https://raw.githubusercontent.com/{gptmini.REPO_SLUG}/{gptmini.REPO_BRANCH}/"
+URL_PUBLICADA = f"https://raw.githubusercontent.com/{dados.REPO_SLUG}/{dados.REPO_BRANCH}/"
 
 
 def ids(caminhos):

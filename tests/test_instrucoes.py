@@ -7,17 +7,17 @@ import torch
 from conftest import RAIZ
 
 import gptmini
-from gptmini import (
+from gptmini import TrainConfig, format_instruction, respond
+from gptmini.instrucoes import (
     IGNORE_INDEX,
     collate_instructions,
     encode_instruction,
-    format_instruction,
     generate_response,
     instruction_batches,
     instruction_metrics,
     normalize_answer,
-    respond,
     set_dropout,
+    train_sft,
 )
 
 
@@ -85,9 +85,9 @@ def test_sft_fica_com_os_pesos_da_melhor_nota_na_validacao(tokenizer):
         pesos.append({k: v.clone() for k, v in m.state_dict().items()})
         return 1.0 if len(pesos) == 1 else 0.5
 
-    config = gptmini.TrainConfig(max_steps=4, batch_size=4, lr=1e-2, warmup_steps=0, eval_interval=2,
+    config = TrainConfig(max_steps=4, batch_size=4, lr=1e-2, warmup_steps=0, eval_interval=2,
                                  sample_interval=0)
-    historico = gptmini.train_sft(modelo, tokenizer, exemplos, exemplos, config, torch.device("cpu"),
+    historico = train_sft(modelo, tokenizer, exemplos, exemplos, config, torch.device("cpu"),
                                   progress=False, val_score=nota)
     assert historico["val_score"] == [1.0, 0.5] and historico["best_step"] == 2
     assert modelo.training
@@ -147,3 +147,26 @@ def test_assistente_publicado_confere_com_a_ficha(tokenizer):
     assert texto and respond(modelo, tokenizer, "Escreva uma receita de bolo.") == texto
     assert isinstance(parou, bool)
     assert (RAIZ / "dados" / "modelos" / "instrucoes.pt").stat().st_size <= 25 * 2**20
+
+
+def test_entrada_maior_que_o_contexto_ainda_tem_resposta(tokenizer):
+    """O prompt é cortado pela esquerda; a resposta começa depois do que sobrou dele (antes, vinha "")."""
+    modelo = gptmini.load_pretrained("instrucoes")
+    prompt = tokenizer.encode_ordinary(format_instruction("Resuma o texto.", "palavra " * 400))
+    contexto = modelo.config.context_length
+    assert len(prompt) > contexto
+    cortado = torch.tensor([prompt[-contexto:]])
+    esperado = gptmini.generate(modelo, cortado, 30, eos_id=tokenizer.eot_token)[0, contexto:].tolist()
+    esperado = tokenizer.decode(esperado[: esperado.index(tokenizer.eot_token)] if tokenizer.eot_token in esperado
+                                else esperado).strip()
+    resposta = respond(modelo, tokenizer, "Resuma o texto.", "palavra " * 400, max_new_tokens=30)
+    assert resposta and resposta == esperado
+
+
+def test_instrucao_que_nao_e_texto_da_erro_claro(tokenizer):
+    modelo = gptmini.GPTMini(gptmini.GPTConfig(vocab_size=tokenizer.n_vocab, context_length=32, d_model=32,
+                                               n_heads=2, n_layers=1))
+    with pytest.raises(TypeError, match="instruction"):
+        respond(modelo, tokenizer, None)
+    with pytest.raises(TypeError, match="input"):
+        respond(modelo, tokenizer, "Resuma.", input=42)

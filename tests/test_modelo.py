@@ -8,13 +8,13 @@ from gptmini import (
     PRESETS,
     GPTConfig,
     GPTMini,
-    KVCache,
     MultiHeadAttention,
     generate,
+    generate_batch,
     load_checkpoint,
-    sample_next_token,
     save_checkpoint,
 )
+from gptmini.modelo import KVCache, sample_next_token
 
 PEQUENO = GPTConfig(vocab_size=97, context_length=16, d_model=32, n_heads=4, n_layers=2, dropout=0.0)
 
@@ -134,3 +134,94 @@ def test_pesos_amarrados_e_presets():
     modelo = GPTMini(PRESETS["cpu"])
     assert modelo.out_head.weight is modelo.tok_emb.weight
     assert 3_000_000 < modelo.num_parameters() < 6_000_000
+
+
+@pytest.mark.parametrize("kwargs, trecho", [
+    ({"top_k": 0}, "top_k"), ({"top_k": 2.5}, "top_k"), ({"top_p": 0}, "top_p"), ({"top_p": 1.5}, "top_p"),
+    ({"temperature": -0.5}, "temperature"), ({"temperature": "quente"}, "temperature"),
+])
+def test_amostragem_invalida_da_erro_claro(kwargs, trecho):
+    modelo = GPTMini(PEQUENO)
+    with pytest.raises(ValueError, match=trecho):
+        generate(modelo, torch.tensor([[1, 2, 3]]), 2, **{"temperature": 1.0, **kwargs})
+
+
+def test_prompt_invalido_da_erro_claro():
+    modelo = GPTMini(PEQUENO)
+    with pytest.raises(ValueError, match="vazio"):
+        generate(modelo, torch.zeros(1, 0, dtype=torch.long), 2)
+    with pytest.raises(ValueError, match="fora do vocabulário"):
+        generate(modelo, torch.tensor([[1, PEQUENO.vocab_size]]), 2)
+    with pytest.raises(ValueError, match="fora do vocabulário"):
+        generate(modelo, torch.tensor([[-1, 2]]), 2)
+    with pytest.raises(TypeError, match="torch.long"):
+        generate(modelo, [[1, 2, 3]], 2)
+    with pytest.raises(TypeError, match="torch.long"):
+        generate(modelo, torch.tensor([1, 2, 3]), 2)
+
+
+def test_prompt_maior_que_o_contexto_e_cortado_pela_esquerda():
+    torch.manual_seed(0)
+    modelo = GPTMini(PEQUENO)
+    longo = torch.randint(PEQUENO.vocab_size, (1, 3 * PEQUENO.context_length))
+    saida = generate(modelo, longo, 4)
+    cortado = generate(modelo, longo[:, -PEQUENO.context_length:], 4)
+    assert torch.equal(saida, cortado)
+
+
+def test_geracao_devolve_o_modo_de_treino():
+    modelo = GPTMini(PEQUENO).train()
+    generate(modelo, torch.tensor([[1, 2]]), 2)
+    assert modelo.training
+    modelo.eval()
+    generate(modelo, torch.tensor([[1, 2]]), 2)
+    assert not modelo.training
+
+
+def test_arquivo_que_nao_e_checkpoint_da_erro_claro(tmp_path):
+    texto = tmp_path / "notas.txt"
+    texto.write_text("isto não é um checkpoint", encoding="utf-8")
+    with pytest.raises(ValueError, match="não é um checkpoint do GPTMini"):
+        load_checkpoint(texto)
+    tensor = tmp_path / "tensor.pt"
+    torch.save(torch.ones(3), tensor)
+    with pytest.raises(ValueError, match="não é um checkpoint do GPTMini"):
+        load_checkpoint(tensor)
+    with pytest.raises(FileNotFoundError, match="não encontrado"):
+        load_checkpoint(tmp_path / "sumido.pt")
+
+
+def gerar_um_por_vez(modelo, prompts, n_novos, eos_id=None):
+    saidas = []
+    for p in prompts:
+        inicio = min(len(p), modelo.config.context_length)
+        novos = generate(modelo, torch.tensor([p]), n_novos, eos_id=eos_id)[0, inicio:].tolist()
+        saidas.append(novos[: novos.index(eos_id)] if eos_id in novos else novos)
+    return saidas
+
+
+def test_geracao_em_lote_igual_a_um_por_vez():
+    """Prompts de 1 a 24 tokens (o contexto é 16): enchimento, posições por linha, cache e janela."""
+    torch.manual_seed(0)
+    modelo = GPTMini(PEQUENO)
+    gerador = torch.Generator().manual_seed(1)
+    prompts = [torch.randint(PEQUENO.vocab_size, (n,), generator=gerador).tolist() for n in (1, 3, 7, 16, 24, 5)]
+    sozinhos = gerar_um_por_vez(modelo, prompts, 20)
+    assert generate_batch(modelo, prompts, 20) == sozinhos
+    # um token que a linha i gera pela primeira vez no passo k: ela para ali, e as outras seguem
+    i, k = next((i, k) for i, linha in enumerate(sozinhos) for k in range(1, len(linha)) if linha[k] not in linha[:k])
+    com_fim = gerar_um_por_vez(modelo, prompts, 20, eos_id=sozinhos[i][k])
+    em_lote = generate_batch(modelo, prompts, 20, eos_id=sozinhos[i][k])
+    assert em_lote == com_fim and len(em_lote[i]) == k and any(len(linha) == 20 for linha in em_lote)
+
+
+def test_geracao_em_lote_recusa_entrada_errada():
+    modelo = GPTMini(PEQUENO)
+    with pytest.raises(TypeError, match="lista"):
+        generate_batch(modelo, [], 4)
+    with pytest.raises(TypeError, match="ids inteiros"):
+        generate_batch(modelo, [[1, 2], []], 4)
+    with pytest.raises(ValueError, match="fora do vocabulário"):
+        generate_batch(modelo, [[1, PEQUENO.vocab_size]], 4)
+    with pytest.raises(ValueError, match="top_k"):
+        generate_batch(modelo, [[1, 2]], 4, temperature=1.0, top_k=0)

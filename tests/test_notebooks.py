@@ -1,11 +1,11 @@
 """Cada notebook: saídas gravadas frescas e sem erro, e roda sozinho como no Colab, no modo rápido."""
 
+import re
 import shutil
 
 import pytest
-from capitulos import existentes
+from capitulos import existentes, fonte, hash_codigo, ler_notebook
 from executar import executar_notebook
-from sincronizar import hash_codigo, ler_notebook
 
 CAPITULOS = existentes()
 LIMITE_MODO_RAPIDO_S = 60
@@ -27,6 +27,15 @@ def test_saidas_gravadas_vem_do_codigo_atual(cap):
 
 
 @pytest.mark.parametrize("cap", CAPITULOS, ids=[c.pasta for c in CAPITULOS])
+def test_nao_importa_gptmini(cap):
+    """No Colab só existe o notebook: o código dos capítulos anteriores vem na célula de Preparação.
+    (Aqui o gptmini está instalado no .venv, então o teste de execução abaixo não pegaria um import.)"""
+    importa = [i for i, c in enumerate(ler_notebook(cap.notebook)["cells"]) if c["cell_type"] == "code"
+               and re.search(r"^\s*(import gptmini|from gptmini\b)", fonte(c), re.M)]
+    assert not importa, f"{cap.pasta}: células {importa} importam gptmini"
+
+
+@pytest.mark.parametrize("cap", CAPITULOS, ids=[c.pasta for c in CAPITULOS])
 def test_roda_sozinho_como_no_colab(cap, tmp_path, servidor_do_repositorio):
     """Numa pasta vazia, sem internet, com os dados servidos por HTTP local no lugar do GitHub."""
     pasta = tmp_path / "colab"
@@ -36,7 +45,7 @@ def test_roda_sozinho_como_no_colab(cap, tmp_path, servidor_do_repositorio):
     ambiente = {
         "GPTMINI_RAPIDO": "1", "GPTMINI_TESTE": "1",
         "GPTMINI_URL_BASE": servidor_do_repositorio, "GPTMINI_CACHE": str(cache), "GPTMINI_DADOS": None,
-        "PYTHONPATH": None,  # gptmini não pode ser importável: o notebook traz o próprio código
+        "PYTHONPATH": None,
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # 2 núcleos: um kernel, uma thread
         "HTTP_PROXY": PROXY_MORTO, "HTTPS_PROXY": PROXY_MORTO, "http_proxy": PROXY_MORTO,
         "https_proxy": PROXY_MORTO, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",

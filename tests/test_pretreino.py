@@ -8,18 +8,12 @@ import torch
 from conftest import RAIZ
 
 import gptmini
-from gptmini import (
-    PRESETS,
+from gptmini import PRESETS, GPTDataset, GPTMini, TrainConfig, configure_optimizer, encode_documents, learning_rate
+from gptmini.treino import (
     TRAIN_PRESETS,
-    GPTDataset,
-    GPTMini,
-    TrainConfig,
     bits_per_char,
-    configure_optimizer,
-    encode_documents,
     evaluate,
     get_batch,
-    learning_rate,
     load_training_state,
     save_training_state,
     train,
@@ -63,7 +57,7 @@ def test_bits_por_caractere():
     assert bits_per_char(math.log(2) * 3.5, 3.5) == pytest.approx(1.0)
 
 
-def test_treino_retomado_segue_a_mesma_curva(dados, tmp_path):
+def test_treino_retomado_segue_a_mesma_curva(dados, tmp_path, monkeypatch):
     """O preset rápido, interrompido no meio, salvo, carregado e retomado: perdas idênticas."""
     treino, validacao = dados
     cfg_modelo, cfg_treino = TRAIN_PRESETS["rapido"]
@@ -74,7 +68,12 @@ def test_treino_retomado_segue_a_mesma_curva(dados, tmp_path):
     modelo = GPTMini(cfg_modelo)
     metade = train(modelo, treino, validacao, cfg_treino, torch.device("cpu"), stop_at=8, progress=False)
     save_training_state(tmp_path / "t.pt", modelo, metade, cfg_treino)
+    leituras = []
+    carregar = torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: leituras.append(a[0]) or carregar(*a, **k))
     modelo2, estado2, cfg2 = load_training_state(tmp_path / "t.pt", torch.device("cpu"))
+    assert leituras == [tmp_path / "t.pt"], "o checkpoint de treino deve ser lido uma vez só"
+    assert metade.history["val_step"] == [8] and metade.history["step"][0] == 1  # passos contados a partir de 1
     retomado = train(modelo2, treino, validacao, cfg2, torch.device("cpu"), state=estado2, progress=False)
     assert cfg2 == cfg_treino and estado2.step == 8
     assert retomado.history["train_loss"] == direto.history["train_loss"]

@@ -11,7 +11,8 @@ import torch
 from conftest import RAIZ
 
 import gptmini
-from gptmini import BPETokenizer, GPTDataset, SimpleTokenizer, create_dataloader, encode_documents, train_bpe
+from gptmini import GPTDataset, create_dataloader, encode_documents
+from gptmini.tokenizacao import PRETOKENIZE_PATTERN, BPETokenizer, SimpleTokenizer, train_bpe
 
 EOT = "<|endoftext|>"
 
@@ -63,7 +64,7 @@ def test_token_especial_digitado_nao_vira_especial(tokenizer):
 
 def bpe_ingenuo(texto: str, tamanho: int) -> list[bytes]:
     """A versão direta do capítulo: reconta todos os pares a cada fusão."""
-    palavras = Counter(regex.findall(gptmini.PRETOKENIZE_PATTERN, texto))
+    palavras = Counter(regex.findall(PRETOKENIZE_PATTERN, texto))
     seqs = {p: list(p.encode("utf-8")) for p in palavras}
     tokens = [bytes([i]) for i in range(256)]
     for _ in range(tamanho - 257):

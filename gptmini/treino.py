@@ -1,20 +1,19 @@
-"""Capítulo 05: Pré-treino: ensinando o modelo a falar.
+"""O pré-treino e o que os outros treinos reusam: taxa, otimizador, passo, avaliação.
 
-Gerado de 05-pretreino/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+Gerado das células "#| export treino" de 05-pretreino por ferramentas/sincronizar.py:
+edite os notebooks, não este arquivo.
 """
 
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .ambiente import cache_dir, data_file, fast_mode
 from .tokenizacao import GPTDataset, create_dataloader
-from .modelo import GPTMini, PRESETS, generate, load_checkpoint, save_checkpoint
+from .modelo import GPTMini, PRESETS, eval_mode, generate, model_from_checkpoint, read_checkpoint, save_checkpoint
 
 
 def bits_per_char(loss_nats: float, chars_per_token: float) -> float:
@@ -60,12 +59,18 @@ def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=device.type == "cuda")
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=torch.device(device).type == "cuda")
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """A taxa do passo, em todos os grupos do otimizador (o cronograma muda a cada passo)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def autocast_context(device: torch.device):
     """Precisão mista na GPU: bf16 onde existe, senão fp16 (T4). Na CPU, fp32 puro."""
-    if device.type != "cuda":
+    if torch.device(device).type != "cuda":
         return torch.autocast("cpu", enabled=False), None
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.autocast("cuda", dtype=dtype), dtype
@@ -74,18 +79,16 @@ def autocast_context(device: torch.device):
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, ids, context_length: int, device: torch.device, batch_size: int = 32) -> float:
     """Perda média (nats por token) em todas as janelas não sobrepostas de `ids`."""
-    was_training = model.training
-    model.eval()
     loader = create_dataloader(ids, context_length, context_length, batch_size, shuffle=False, drop_last=False)
     autocast, _ = autocast_context(device)
     total, count = 0.0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        with autocast:
-            logits = model(x)
-        total += F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), reduction="sum").item()
-        count += y.numel()
-    model.train(was_training)
+    with eval_mode(model):  # o eval_mode do capítulo 04: sem dropout, e o modo volta no fim
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            with autocast:
+                logits = model(x)
+            total += F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), reduction="sum").item()
+            count += y.numel()
     return total / count
 
 
@@ -135,21 +138,20 @@ def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.de
     start_time = time.perf_counter()
     for step in bar:
         lr = learning_rate(step, cfg)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_learning_rate(optimizer, lr)
         x, y = (t.to(device, non_blocking=True) for t in get_batch(dataset, step, cfg.batch_size, cfg.seed))
         with autocast:
             logits = model(x)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
         optimizer_step(model, optimizer, scaler, loss, cfg.grad_clip)
-        history["step"].append(step)
+        history["step"].append(step + 1)  # passos feitos até aqui: o 1º passo é o 1
         history["train_loss"].append(loss.item())
         history["lr"].append(lr)
         history["tokens"] += x.numel()
         elapsed = history["seconds"] + time.perf_counter() - start_time
         bar.set_postfix(perda=f"{loss.item():.3f}", tokens_s=f"{history['tokens'] / elapsed:.0f}")
         if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_steps:
-            history["val_step"].append(step)
+            history["val_step"].append(step + 1)
             history["val_loss"].append(evaluate(model, val_ids, context, device))
             bar.write(f"passo {step + 1:>5}: treino {loss.item():.3f} · validação {history['val_loss'][-1]:.3f}")
         if tokenizer is not None and cfg.sample_interval and (step + 1) % cfg.sample_interval == 0:
@@ -181,33 +183,14 @@ def save_training_state(path, model: GPTMini, state: TrainState, cfg: TrainConfi
                     optimizer=state.optimizer, rng=state.rng)
 
 
+def copy_weights(model: torch.nn.Module) -> dict:
+    """Uma cópia dos pesos na memória: os ajustes dos capítulos 06 e 07 voltam à melhor época com ela."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 def load_training_state(path, device) -> tuple[GPTMini, TrainState, TrainConfig]:
     """O inverso de save_training_state, também com weights_only=True."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = read_checkpoint(path)  # uma leitura só: o modelo e o estado saem do mesmo dicionário
     state = TrainState(step=checkpoint["step"], history=checkpoint["history"], optimizer=checkpoint["optimizer"],
                        rng=checkpoint["rng"])
-    return load_checkpoint(path, device).train(), state, TrainConfig(**checkpoint["train_config"])
-
-
-PRETRAINED = {"base": ("modelos/base.pt", load_checkpoint)}  # os capítulos 06 e 07 acrescentam os seus
-
-
-def load_pretrained(name: str, device="cpu"):
-    """Um modelo publicado pelo curso ("base", "classificador", "instrucoes"), de dados/ ou baixado."""
-    if name not in PRETRAINED:
-        raise ValueError(f"Modelo publicado desconhecido: {name!r}. Disponíveis: {', '.join(PRETRAINED)}.")
-    filename, loader = PRETRAINED[name]
-    return loader(data_file(filename), device)
-
-
-def learner_checkpoint(name: str) -> Path:
-    """Onde os notebooks guardam o modelo que o leitor treinou (um por modo, rápido ou completo)."""
-    return cache_dir() / "meus-modelos" / f"{name}{'-rapido' if fast_mode() else ''}.pt"
-
-
-def load_base_model(device="cpu") -> tuple[GPTMini, str]:
-    """O modelo base que o leitor treinou no capítulo 05, se existir; senão, o publicado."""
-    path = learner_checkpoint("base")
-    if path.is_file():
-        return load_checkpoint(path, device), f"o seu modelo, treinado no capítulo 05 ({path})"
-    return load_pretrained("base", device), "o modelo base publicado pelo curso (dados/modelos/base.pt)"
+    return model_from_checkpoint(checkpoint, device).train(), state, TrainConfig(**checkpoint["train_config"])

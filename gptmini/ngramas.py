@@ -1,25 +1,13 @@
-"""Capítulo 01: O que é um LLM: prever a próxima palavra.
+"""O modelo de linguagem por contagem de caracteres do capítulo 01.
 
-Gerado de 01-intro/notebook.ipynb por ferramentas/sincronizar.py: edite o notebook, não este arquivo.
+Gerado das células "#| export ngramas" de 01-intro por ferramentas/sincronizar.py:
+edite os notebooks, não este arquivo.
 """
 
 import math
 from collections import Counter
 
 import numpy as np
-
-from .ambiente import data_file
-
-
-END_OF_TEXT = "<|endoftext|>"
-
-
-def read_corpus(split: str) -> list[str]:
-    """Os documentos do corpus do curso; split é "treino" ou "validacao"."""
-    if split not in ("treino", "validacao"):
-        raise ValueError(f"split deve ser 'treino' ou 'validacao', não {split!r}")
-    text = data_file(f"corpus_{split}.txt").read_text(encoding="utf-8")
-    return [doc.strip() for doc in text.split(END_OF_TEXT) if doc.strip()]
 
 
 class CharNGramModel:
