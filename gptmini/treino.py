@@ -4,7 +4,9 @@ Gerado das células "#| export treino" de 05-pretreino por ferramentas/sincroniz
 edite os notebooks, não este arquivo.
 """
 
+import functools
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -59,7 +61,8 @@ def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=torch.device(device).type == "cuda")
+    # fused: o passo do AdamW num kernel só, em vez de um por tensor (na CPU e na GPU; no Mac, não existe)
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=torch.device(device).type in ("cpu", "cuda"))
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
@@ -68,12 +71,35 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
+@functools.cache  # mede uma vez por sessão
+def cpu_supports_fast_bf16() -> bool:
+    """Se esta CPU multiplica matrizes em bf16 bem mais rápido que em fp32 (GPTMINI_BF16=0/1 decide à mão)."""
+    if os.environ.get("GPTMINI_BF16") in ("0", "1"):
+        return os.environ["GPTMINI_BF16"] == "1"
+    sorteio = torch.Generator().manual_seed(0)  # um gerador só daqui: medir não mexe nas sementes do treino
+    a, b = torch.randn(512, 512, generator=sorteio), torch.randn(512, 512, generator=sorteio)
+
+    def seconds(dtype: torch.dtype) -> float:
+        x, y = a.to(dtype), b.to(dtype)
+        x @ y  # aquecimento
+        start = time.perf_counter()
+        for _ in range(10):
+            x @ y
+        return time.perf_counter() - start
+
+    return seconds(torch.bfloat16) < 0.6 * seconds(torch.float32)
+
+
 def autocast_context(device: torch.device):
-    """Precisão mista na GPU: bf16 onde existe, senão fp16 (T4). Na CPU, fp32 puro."""
-    if torch.device(device).type != "cuda":
-        return torch.autocast("cpu", enabled=False), None
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype), dtype
+    """Precisão mista: na GPU, bf16 onde existe, senão fp16 (T4); na CPU, bf16 se ela tiver instruções para
+    isso (cpu_supports_fast_bf16), senão fp32 puro. Devolve o contexto e o tipo de 16 bits (ou None)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype), dtype
+    if device.type == "cpu" and cpu_supports_fast_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16), torch.bfloat16
+    return torch.autocast(device.type, enabled=False), None
 
 
 @torch.no_grad()
