@@ -14,8 +14,12 @@ ida e volta). O pico é o melhor GFLOP/s medido em multiplicações de matrizes 
 Como nos notebooks, o alocador de memória é ajustado antes (tune_cpu_allocator, capítulo 00);
 --sem-ajuste mede sem ele.
 
+Treino com as escolhas do curso: o mesmo passo com o otimizador de configure_optimizer (AdamW
+fused) e a precisão de autocast_context (bf16 na CPU quando ela tem instruções para isso).
+
 Geração: 200 tokens novos, lote 1, gulosa, com e sem KV cache, num modelo com as medidas do preset
-de CPU e contexto de 256 tokens (para os 200 tokens caberem no contexto).
+de CPU e contexto de 256 tokens (para os 200 tokens caberem no contexto). Em lote: 32 prompts de 5 a
+60 tokens, 64 tokens novos cada, um por vez (generate) e todos juntos (generate_batch).
 """
 
 import argparse
@@ -24,7 +28,8 @@ import time
 
 import torch
 
-from gptmini import GPTConfig, GPTMini, generate, load_tokenizer, read_corpus, tune_cpu_allocator
+from gptmini import GPTConfig, GPTMini, generate, generate_batch, load_tokenizer, read_corpus, tune_cpu_allocator
+from gptmini.treino import TrainConfig, autocast_context, configure_optimizer
 
 
 def pico_matmul_gflops() -> tuple[float, int]:
@@ -47,16 +52,23 @@ def flops_por_token(cfg: GPTConfig, modelo: GPTMini) -> float:
     return 6 * n_matmul + 12 * cfg.n_layers * cfg.context_length * cfg.d_model
 
 
-def tokens_por_segundo_treino(cfg: GPTConfig, lote: int, passos: int) -> float:
+def tokens_por_segundo_treino(cfg: GPTConfig, lote: int, passos: int, do_curso: bool = False) -> float:
+    """Sem do_curso: AdamW simples e fp32. Com do_curso: configure_optimizer e autocast_context."""
     torch.manual_seed(0)
     modelo = GPTMini(cfg).train()
-    otimizador = torch.optim.AdamW(modelo.parameters(), lr=3e-4, weight_decay=0.1)
+    if do_curso:
+        otimizador = configure_optimizer(modelo, TrainConfig(lr=3e-4), torch.device("cpu"))
+        autocast, _ = autocast_context(torch.device("cpu"))
+    else:
+        otimizador = torch.optim.AdamW(modelo.parameters(), lr=3e-4, weight_decay=0.1)
+        autocast = torch.autocast("cpu", enabled=False)
     x = torch.randint(0, cfg.vocab_size, (lote, cfg.context_length))
     y = torch.randint(0, cfg.vocab_size, (lote, cfg.context_length))
 
     def passo():
-        logits = modelo(x)
-        perda = torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())
+        with autocast:
+            logits = modelo(x)
+        perda = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
         otimizador.zero_grad(set_to_none=True)
         perda.backward()
         otimizador.step()
@@ -87,6 +99,20 @@ def geracao(cfg: GPTConfig, prompt: list[int], novos: int, repeticoes: int = 3) 
     return resultado
 
 
+def lote_contra_um_por_vez(cfg: GPTConfig, prompts: list[list[int]], novos: int) -> dict:
+    torch.manual_seed(0)
+    modelo = GPTMini(cfg).eval()
+    generate_batch(modelo, prompts[:2], 4)  # aquecimento
+    inicio = time.perf_counter()
+    um = [generate(modelo, torch.tensor([p]), novos)[0, len(p):].tolist() for p in prompts]
+    segundos_um = time.perf_counter() - inicio
+    inicio = time.perf_counter()
+    lote = generate_batch(modelo, prompts, novos)
+    segundos_lote = time.perf_counter() - inicio
+    total = len(prompts) * novos
+    return {"um": total / segundos_um, "lote": total / segundos_lote, "iguais": um == lote}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -110,6 +136,14 @@ def main() -> None:
             print(f"{vocab:>11} {dropout:>8} {tps:>9.0f} {f / 1e6:>12.1f} {tps * f / 1e9:>8.1f} "
                   f"{tps * f / 1e9 / pico:>9.0%}")
 
+    _, tipo = autocast_context(torch.device("cpu"))
+    cfg = GPTConfig(vocab_size=4096, dropout=0.1)
+    tps_simples, _ = tokens_por_segundo_treino(cfg, lote=16, passos=args.passos)
+    tps_curso, _ = tokens_por_segundo_treino(cfg, lote=16, passos=args.passos, do_curso=True)
+    print(f"\nTreino com as escolhas do curso (vocabulário 4096, dropout 0.1): AdamW fused e precisão "
+          f"{tipo or 'fp32'}: {tps_curso:.0f} tokens/s, {tps_curso / tps_simples:.2f}× o passo simples "
+          f"({tps_simples:.0f} tokens/s)")
+
     tokenizer = load_tokenizer()
     texto = read_corpus("validacao")[0]
     cfg_geracao = GPTConfig(context_length=256)
@@ -119,6 +153,13 @@ def main() -> None:
         prompt = tokenizer.encode_ordinary(texto)[:n_prompt]
         r = geracao(cfg_geracao, prompt, 200)
         print(f"{n_prompt:>7} tokens {r[True]:>8.0f} t/s {r[False]:>8.0f} t/s {r[True] / r[False]:>6.1f}×")
+
+    documentos = read_corpus("validacao")
+    prompts = [tokenizer.encode_ordinary(documentos[i % len(documentos)])[: 5 + (i * 7) % 56] for i in range(32)]
+    r = lote_contra_um_por_vez(GPTConfig(), prompts, 64)
+    print(f"\nGeração em lote: 32 prompts de {min(map(len, prompts))} a {max(map(len, prompts))} tokens, 64 novos "
+          f"cada, gulosa (preset de CPU): um por vez {r['um']:.0f} tokens/s · em lote {r['lote']:.0f} tokens/s · "
+          f"{r['lote'] / r['um']:.1f}× mais rápido (mesma saída: {r['iguais']})")
 
 
 if __name__ == "__main__":

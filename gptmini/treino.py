@@ -139,6 +139,14 @@ def optimizer_step(model: torch.nn.Module, optimizer, scaler, loss: torch.Tensor
     scaler.update()
 
 
+def process_share() -> tuple[int, int]:
+    """(número deste processo, quantos processos): (0, 1) no caso comum; com torchrun, cada processo
+    treina com a sua parte de cada lote (ferramentas/treinar_base.py)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
 def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.device, state: TrainState | None = None,
           tokenizer=None, sample_prompt: str = "Era uma vez", stop_at: int | None = None,
           progress: bool = True) -> TrainState:
@@ -147,7 +155,11 @@ def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.de
     stop_at interrompe antes de max_steps (para mostrar uma pausa e uma retomada).
     """
     state = state or TrainState()
-    context = model.config.context_length
+    rank, world = process_share()
+    net = getattr(model, "module", model)  # com torchrun, `model` é o DistributedDataParallel que embrulha o GPTMini
+    if cfg.batch_size % world:
+        raise ValueError(f"O lote de {cfg.batch_size} precisa se dividir igualmente entre {world} processos.")
+    context = net.config.context_length
     dataset = GPTDataset(train_ids, context, stride=1)  # toda posição pode começar uma janela
     optimizer = configure_optimizer(model, cfg, device)
     if state.optimizer is not None:
@@ -160,32 +172,39 @@ def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.de
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     history, end = state.history, min(stop_at or cfg.max_steps, cfg.max_steps)
     model.train()
-    bar = tqdm(range(state.step, end), desc="treino", disable=not progress, mininterval=2)
+    bar = tqdm(range(state.step, end), desc="treino", disable=not progress or rank > 0, mininterval=2)
+    write = bar.write if progress and rank == 0 else lambda _: None
     start_time = time.perf_counter()
     for step in bar:
         lr = learning_rate(step, cfg)
         set_learning_rate(optimizer, lr)
-        x, y = (t.to(device, non_blocking=True) for t in get_batch(dataset, step, cfg.batch_size, cfg.seed))
+        x, y = get_batch(dataset, step, cfg.batch_size, cfg.seed)
+        x, y = (t[rank::world].to(device, non_blocking=True) for t in (x, y))  # a parte deste processo
         with autocast:
             logits = model(x)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
         optimizer_step(model, optimizer, scaler, loss, cfg.grad_clip)
+        loss_value = loss.detach()
+        if world > 1:  # a perda do lote inteiro: a média das partes (os gradientes, o DDP já juntou)
+            torch.distributed.all_reduce(loss_value)
+            loss_value /= world
+        loss_value = loss_value.item()
         history["step"].append(step + 1)  # passos feitos até aqui: o 1º passo é o 1
-        history["train_loss"].append(loss.item())
+        history["train_loss"].append(loss_value)
         history["lr"].append(lr)
-        history["tokens"] += x.numel()
+        history["tokens"] += x.numel() * world
         elapsed = history["seconds"] + time.perf_counter() - start_time
-        bar.set_postfix(perda=f"{loss.item():.3f}", tokens_s=f"{history['tokens'] / elapsed:.0f}")
+        bar.set_postfix(perda=f"{loss_value:.3f}", tokens_s=f"{history['tokens'] / elapsed:.0f}")
         if (step + 1) % cfg.eval_interval == 0 or step + 1 == cfg.max_steps:
             history["val_step"].append(step + 1)
-            history["val_loss"].append(evaluate(model, val_ids, context, device))
-            bar.write(f"passo {step + 1:>5}: treino {loss.item():.3f} · validação {history['val_loss'][-1]:.3f}")
+            history["val_loss"].append(evaluate(net, val_ids, context, device))
+            write(f"passo {step + 1:>5}: treino {loss_value:.3f} · validação {history['val_loss'][-1]:.3f}")
         if tokenizer is not None and cfg.sample_interval and (step + 1) % cfg.sample_interval == 0:
             prompt = torch.tensor([tokenizer.encode_ordinary(sample_prompt)], device=device)
             sampler = torch.Generator(device=device).manual_seed(step)  # não mexe no sorteio do dropout
-            out = generate(model, prompt, 40, temperature=0.8, top_k=40, generator=sampler)
+            out = generate(net, prompt, 40, temperature=0.8, top_k=40, generator=sampler)
             history["samples"].append((step + 1, tokenizer.decode(out[0].tolist())))
-            bar.write(f"  amostra: {history['samples'][-1][1]!r}")
+            write(f"  amostra: {history['samples'][-1][1]!r}")
     history["seconds"] += time.perf_counter() - start_time
     rng = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -203,10 +222,11 @@ TRAIN_PRESETS = {
 }
 
 
-def save_training_state(path, model: GPTMini, state: TrainState, cfg: TrainConfig) -> None:
-    """Checkpoint de treino: modelo, otimizador, passo, histórico, RNG e a configuração do treino."""
+def save_training_state(path, model: GPTMini, state: TrainState, cfg: TrainConfig, **extra) -> None:
+    """Checkpoint de treino: modelo, otimizador, passo, histórico, RNG e a configuração do treino
+    (e o que vier em extra, como os pesos da melhor validação)."""
     save_checkpoint(model, path, train_config=asdict(cfg), step=state.step, history=state.history,
-                    optimizer=state.optimizer, rng=state.rng)
+                    optimizer=state.optimizer, rng=state.rng, **extra)
 
 
 def copy_weights(model: torch.nn.Module) -> dict:
