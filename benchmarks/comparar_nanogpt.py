@@ -20,8 +20,9 @@ from pathlib import Path
 
 import torch
 
-from gptmini import GPTConfig, GPTMini
-from gptmini.treino import TrainConfig, autocast_context, configure_optimizer
+from velocidade import passo_de_treino  # roda como script: a pasta benchmarks/ está no caminho
+
+from gptmini import GPTConfig
 
 VOCAB, CONTEXTO, D_MODEL, CAMADAS, CABECAS, LOTE = 8192, 128, 256, 4, 4, 16
 
@@ -36,26 +37,9 @@ def carregar_nanogpt(caminho: Path):
 
 
 def passo_gptmini(do_curso: bool):
-    torch.manual_seed(0)
-    modelo = GPTMini(GPTConfig(vocab_size=VOCAB, context_length=CONTEXTO, d_model=D_MODEL, n_layers=CAMADAS,
-                               n_heads=CABECAS, dropout=0.0)).train()
-    if do_curso:
-        otimizador = configure_optimizer(modelo, TrainConfig(lr=3e-4), torch.device("cpu"))
-        autocast, _ = autocast_context(torch.device("cpu"))
-    else:
-        otimizador = torch.optim.AdamW(modelo.parameters(), lr=3e-4)
-        autocast = torch.autocast("cpu", enabled=False)
-    x, y = torch.randint(VOCAB, (LOTE, CONTEXTO)), torch.randint(VOCAB, (LOTE, CONTEXTO))
-
-    def passo():
-        with autocast:
-            logits = modelo(x)
-        perda = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
-        otimizador.zero_grad(set_to_none=True)
-        perda.backward()
-        otimizador.step()
-
-    return passo
+    cfg = GPTConfig(vocab_size=VOCAB, context_length=CONTEXTO, d_model=D_MODEL, n_layers=CAMADAS, n_heads=CABECAS,
+                    dropout=0.0)
+    return passo_de_treino(cfg, LOTE, do_curso)[0]  # o mesmo passo de benchmarks/velocidade.py
 
 
 def passo_nanogpt(modulo):

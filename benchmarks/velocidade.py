@@ -52,8 +52,9 @@ def flops_por_token(cfg: GPTConfig, modelo: GPTMini) -> float:
     return 6 * n_matmul + 12 * cfg.n_layers * cfg.context_length * cfg.d_model
 
 
-def tokens_por_segundo_treino(cfg: GPTConfig, lote: int, passos: int, do_curso: bool = False) -> float:
-    """Sem do_curso: AdamW simples e fp32. Com do_curso: configure_optimizer e autocast_context."""
+def passo_de_treino(cfg: GPTConfig, lote: int, do_curso: bool = False):
+    """Um passo de treino (ida, perda, volta, AdamW) num lote fixo; devolve (passo, modelo).
+    Sem do_curso: AdamW simples e fp32. Com do_curso: configure_optimizer e autocast_context."""
     torch.manual_seed(0)
     modelo = GPTMini(cfg).train()
     if do_curso:
@@ -73,6 +74,12 @@ def tokens_por_segundo_treino(cfg: GPTConfig, lote: int, passos: int, do_curso: 
         perda.backward()
         otimizador.step()
 
+    return passo, modelo
+
+
+def tokens_por_segundo_treino(cfg: GPTConfig, lote: int, passos: int, do_curso: bool = False) -> tuple:
+    """Tokens por segundo (a mediana dos passos) e o modelo medido."""
+    passo, modelo = passo_de_treino(cfg, lote, do_curso)
     for _ in range(3):  # aquecimento
         passo()
     tempos = []
