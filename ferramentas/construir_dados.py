@@ -180,9 +180,17 @@ def aumento_de_treino(registros: list[dict], corpus_treino: str) -> list[dict]:
             and not (r["familia"] == "antonimo" and (r["familia"], r["resposta"]) in proibidos)]
 
 
+# As famílias de resposta conferível (as mesmas de gptmini.instrucoes.VERIFIABLE_FAMILIES); as outras são abertas.
+FAMILIAS_VERIFICAVEIS = {"plural", "antonimo", "soma", "subtracao", "capital_estado", "capital_pais", "sentimento"}
+
+
 def grupo_do_item(r: dict) -> str:
     """O que decide a partição: família + item. Um par de antônimos é um item só nos dois sentidos
-    ("cheio" → "vazio" e "vazio" → "cheio"); senão o teste perguntaria o que o treino ensinou ao contrário."""
+    ("cheio" → "vazio" e "vazio" → "cheio"); senão o teste perguntaria o que o treino ensinou ao contrário.
+    Nas famílias abertas, o item é só o assunto (a chave): "baião de dois" em receita e em explicação cai do
+    mesmo lado, e o teste não pergunta de um assunto que o treino já explicou com outras palavras."""
+    if r["familia"] not in FAMILIAS_VERIFICAVEIS:
+        return f"aberta|{r['chave']}"
     item = "/".join(sorted((r["chave"], r["resposta"]))) if r["familia"] == "antonimo" else r["chave"]
     return f"{r['familia']}|{item}"
 

@@ -14,6 +14,7 @@ a tabela do README mostra esses tempos. Para na primeira falha, mostrando a cél
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -28,6 +29,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from capitulos import RAIZ, existentes, hash_codigo, texto_notebook
+from resultados import codigo_de_coleta
 
 
 class FalhaNoNotebook(RuntimeError):
@@ -57,10 +59,13 @@ def falha_da_execucao(nb, caminho: Path, erro: Exception) -> FalhaNoNotebook:
     return FalhaNoNotebook(caminho, indice, fonte, texto[-3000:])
 
 
-def executar_notebook(caminho: Path, pasta: Path, ambiente: dict[str, str | None], timeout: int = 900):
-    """Executa um notebook com `pasta` como diretório de trabalho; devolve (notebook, segundos).
+def executar_notebook(caminho: Path, pasta: Path, ambiente: dict[str, str | None], timeout: int = 900,
+                      coleta: str | None = None):
+    """Executa um notebook com `pasta` como diretório de trabalho; devolve (notebook, segundos, resultados).
 
-    `ambiente` acrescenta variáveis ao ambiente do kernel; um valor None remove a variável.
+    `ambiente` acrescenta variáveis ao ambiente do kernel; um valor None remove a variável. `coleta` é
+    código rodado no mesmo kernel depois da última célula, fora do notebook, que imprime um JSON: os
+    resultados citados no texto (ferramentas/resultados.py).
     """
     env = {**os.environ, **ambiente}
     env = {k: v for k, v in env.items() if v is not None}
@@ -72,15 +77,24 @@ def executar_notebook(caminho: Path, pasta: Path, ambiente: dict[str, str | None
                            connection_file=os.path.join(conexao, "kernel.json"))
         cliente = NotebookClient(nb, km=km, timeout=timeout, coalesce_streams=True,
                                  resources={"metadata": {"path": str(pasta)}})
+        resultados = {}
         try:
-            cliente.execute(env=env)
+            with cliente.setup_kernel(env=env):  # o mesmo que cliente.execute(), com uma célula a mais no fim
+                for indice, celula in enumerate(nb.cells):
+                    cliente.execute_cell(celula, indice, execution_count=cliente.code_cells_executed + 1)
+                segundos = time.perf_counter() - inicio
+                if coleta:
+                    nb.cells.append(nbformat.v4.new_code_cell(coleta))  # só durante a coleta
+                    cliente.execute_cell(nb.cells[-1], len(nb.cells) - 1)
+                    extra = nb.cells.pop()
+                    resultados = json.loads("".join(o.get("text", "") for o in extra.outputs))
         except (CellExecutionError, CellTimeoutError) as erro:
             raise falha_da_execucao(nb, caminho, erro) from None
         finally:
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
     limpar_fluxos(nb)
-    return nb, time.perf_counter() - inicio
+    return nb, segundos, resultados
 
 
 def descrever_hardware() -> str:
@@ -98,7 +112,8 @@ def main() -> int:
 
     from sincronizar import arquivos_gerados
 
-    velhos = [p for p, t in arquivos_gerados().items() if not p.exists() or p.read_text(encoding="utf-8") != t]
+    gerados = arquivos_gerados(pendentes=[])  # resultados ainda não gravados: a execução vai gravá-los
+    velhos = [p for p, t in gerados.items() if not p.exists() or p.read_text(encoding="utf-8") != t]
     if velhos:
         print("Há arquivos fora de sincronia; rode antes `python ferramentas/sincronizar.py`:")
         print("\n".join(f"  - {p.relative_to(RAIZ)}" for p in velhos))
@@ -113,8 +128,9 @@ def main() -> int:
     for cap in caps:
         print(f"→ {cap.pasta} ...", flush=True)
         try:
-            nb, segundos = executar_notebook(cap.notebook, cap.notebook.parent,
-                                             {"GPTMINI_RAPIDO": "1" if args.rapido else "0"})
+            nb, segundos, valores = executar_notebook(cap.notebook, cap.notebook.parent,
+                                                      {"GPTMINI_RAPIDO": "1" if args.rapido else "0"},
+                                                      coleta=None if args.rapido else codigo_de_coleta(cap.numero))
         except FalhaNoNotebook as falha:
             resultados.append((cap.pasta, None, "FALHOU"))
             imprimir_tabela(resultados)
@@ -124,7 +140,7 @@ def main() -> int:
         if not args.rapido:
             nb.metadata["gptmini"] = {"execucao": {
                 "hash_codigo": hash_codigo(nb), "duracao_s": round(segundos, 1), "hardware": hardware,
-                "modo": modo, "data": date.today().isoformat()}}
+                "modo": modo, "data": date.today().isoformat()}, "resultados": valores}
             destino = args.saida / cap.pasta / "notebook.ipynb" if args.saida else cap.notebook
             destino.parent.mkdir(parents=True, exist_ok=True)
             destino.write_text(texto_notebook(nb), encoding="utf-8")

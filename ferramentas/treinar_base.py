@@ -124,6 +124,8 @@ def main() -> None:
         return
     segundos = estado.history["seconds"]  # o tempo de train(), somado entre retomadas
     modelo.load_state_dict(melhor[2])
+    if args.fp16:  # as medidas publicadas são as dos pesos em 16 bits, que é o que o aluno baixa
+        modelo.load_state_dict({nome: t.half().float() for nome, t in melhor[2].items()})
 
     perda_val = evaluate(modelo, ids_validacao, config_modelo.context_length, device)
     perda_treino = evaluate(modelo, ids_treino, config_modelo.context_length, device)

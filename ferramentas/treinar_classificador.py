@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--epocas", type=int, default=8)
     parser.add_argument("--receita", default="tudo", choices=["cabeca", "ultimo_bloco", "tudo"])
     parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--fp16", action="store_true", help="grava os pesos em 16 bits (medidos assim)")
     args = parser.parse_args()
     tune_cpu_allocator()
     device = pick_device()
@@ -58,6 +59,8 @@ def main() -> None:
     treinaveis = freeze_for_finetuning(modelo, args.receita)
     historico = train_classifier(modelo, tokenizer, particoes["treino"], particoes["validacao"], device,
                                  epochs=args.epocas, lr=args.lr)
+    if args.fp16:  # as medidas publicadas são as dos pesos em 16 bits, que é o que o aluno baixa
+        modelo.load_state_dict({nome: t.half().float() for nome, t in modelo.state_dict().items()})
     textos = [m["texto"] for m in particoes["teste"]]
     rotulos = torch.tensor([LABELS.index(m["rotulo"]) for m in particoes["teste"]])
     metricas = binary_metrics(predict(modelo, tokenizer, textos, device), rotulos)
@@ -69,10 +72,11 @@ def main() -> None:
              "segundos_de_treino": round(historico["seconds"]), "hardware": device_name(device),
              "torch": str(torch.__version__), "data": date.today().isoformat(),
              "comando": f"python ferramentas/treinar_classificador.py --epocas {args.epocas} "
-                        f"--receita {args.receita} --lr {args.lr}"}
+                        f"--receita {args.receita} --lr {args.lr}" + (" --fp16" if args.fp16 else "")}
     for p in modelo.parameters():
         p.requires_grad = True
-    save_checkpoint(modelo.cpu().eval(), DESTINO, ficha=ficha)
+    modelo = modelo.cpu().eval()
+    save_checkpoint(modelo.half() if args.fp16 else modelo, DESTINO, ficha=ficha)
     DESTINO.with_suffix(".json").write_text(json.dumps(ficha, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(ficha, ensure_ascii=False, indent=1))
     print(f"\nGravado: {DESTINO.relative_to(RAIZ)} ({DESTINO.stat().st_size / 2**20:.1f} MB). "

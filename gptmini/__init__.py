@@ -22,7 +22,7 @@ from .dados import (
     read_splits,
 )
 from .ngramas import (
-    CharNGramModel,
+    best_count_model,
 )
 from .tokenizacao import (
     GPTDataset,
@@ -77,7 +77,7 @@ __all__ = [
     "data_file",
     "read_corpus",
     "read_splits",
-    "CharNGramModel",
+    "best_count_model",
     "GPTDataset",
     "create_dataloader",
     "encode_documents",

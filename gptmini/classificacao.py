@@ -136,6 +136,57 @@ def freeze_for_finetuning(model: GPTMini, trainable: str) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+LORA_TARGETS = {"att": ("qkv", "out_proj"), "ff": ("expand", "proj")}  # as camadas lineares de cada bloco
+
+
+class LoRALinear(nn.Module):
+    """Uma nn.Linear congelada mais uma correção de posto baixo treinável: W x + b + (alpha / r) · B A x."""
+
+    def __init__(self, linear: nn.Linear, rank: int = 8, alpha: float = 16.0):
+        super().__init__()
+        if not isinstance(linear, nn.Linear) or rank < 1:
+            raise ValueError(f"LoRALinear envolve uma nn.Linear com rank >= 1, não {type(linear).__name__}, {rank}")
+        self.linear = linear.requires_grad_(False)  # os pesos do pré-treino não mudam
+        device = linear.weight.device
+        # A aleatória e B em zero: no início B A = 0, e a camada é exatamente a original
+        self.A = nn.Parameter(torch.randn(rank, linear.in_features, device=device) / math.sqrt(linear.in_features))
+        self.B = nn.Parameter(torch.zeros(linear.out_features, rank, device=device))
+        self.scale = alpha / rank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) + self.scale * (x @ self.A.T @ self.B.T)
+
+    def extra_repr(self) -> str:
+        return f"rank={self.A.shape[0]}, scale={self.scale}"
+
+
+def add_lora(model: GPTMini, rank: int = 8, alpha: float = 16.0, targets: tuple[str, ...] = ("att", "ff")) -> int:
+    """Congela o modelo, envolve as camadas lineares da atenção ("att") e/ou do feed-forward ("ff") de cada
+    bloco com LoRALinear e deixa treináveis só os adaptadores e a cabeça; devolve quantos parâmetros treinam."""
+    if not targets or any(t not in LORA_TARGETS for t in targets):
+        raise ValueError(f"targets deve ter só partes de {list(LORA_TARGETS)}, não {targets!r}")
+    model.requires_grad_(False)
+    for block in model.blocks:
+        for part in targets:
+            module = getattr(block, part)
+            for name in LORA_TARGETS[part]:
+                setattr(module, name, LoRALinear(getattr(module, name), rank, alpha))
+    model.out_head.requires_grad_(True)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def merge_lora(model: GPTMini) -> GPTMini:
+    """A fusão: soma cada correção ao seu peso (W + (alpha / r) · B A) e volta às nn.Linear comuns. O modelo
+    fica com o tamanho e a velocidade do original, e save_checkpoint o salva como qualquer GPTMini."""
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, LoRALinear):
+                child.linear.weight += child.scale * child.B @ child.A
+                setattr(module, name, child.linear)
+    return model.requires_grad_(True)
+
+
 def binary_metrics(predictions: torch.Tensor, labels: torch.Tensor, positive: int = 1) -> dict:
     """Acurácia, precisão, revocação, F1 e matriz de confusão [[VN, FP], [FN, VP]]."""
     predictions, labels = predictions.long(), labels.long()

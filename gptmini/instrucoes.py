@@ -8,7 +8,7 @@ import dataclasses
 import math
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import torch
 import torch.nn.functional as F
@@ -150,10 +150,10 @@ def train_sft(model: GPTMini, tokenizer, train_entries: list[dict], val_entries:
 
 
 @torch.no_grad()
-def generate_responses(model: GPTMini, tokenizer, requests: list[tuple[str, str]], max_new_tokens: int = 120,
+def generate_responses(model: GPTMini, tokenizer, requests: list[tuple[str, str]], max_new_tokens: int = 200,
                        batch_size: int = 32, temperature: float = 0.0, top_k: int | None = None,
                        top_p: float | None = None, generator: torch.Generator | None = None,
-                       progress: bool = False) -> list[tuple[str, bool]]:
+                       progress: bool = False, no_repeat_ngram: int | None = None) -> list[tuple[str, bool]]:
     """Para cada (instrução, entrada): a resposta e se o modelo parou sozinho com <|endoftext|>. Gera em
     lotes de prompts de tamanho parecido (menos enchimento); gulosa por padrão."""
     for instruction, input in requests:
@@ -166,27 +166,27 @@ def generate_responses(model: GPTMini, tokenizer, requests: list[tuple[str, str]
     for start in tqdm(range(0, len(order), batch_size), desc="gerando", disable=not progress, mininterval=2):
         chunk = order[start:start + batch_size]
         new = generate_batch(model, [prompts[k] for k in chunk], max_new_tokens, temperature, top_k, top_p,
-                             eos_id=tokenizer.eot_token, generator=generator)
+                             eos_id=tokenizer.eot_token, generator=generator, no_repeat_ngram=no_repeat_ngram)
         for k, ids in zip(chunk, new):  # generate_batch tira o <|endoftext|>: parou se sobrou espaço
             answers[k] = (tokenizer.decode(ids).strip(), len(ids) < max_new_tokens)
     return answers
 
 
-def generate_response(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 120,
+def generate_response(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 200,
                       **sampling) -> tuple[str, bool]:
     """A resposta (gulosa, se `sampling` não disser outra coisa) e se o modelo parou sozinho."""
     return generate_responses(model, tokenizer, [(instruction, input)], max_new_tokens, **sampling)[0]
 
 
-def respond(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 120,
+def respond(model: GPTMini, tokenizer, instruction: str, input: str = "", max_new_tokens: int = 200,
             **sampling) -> str:
     """A resposta do modelo à instrução (gulosa, até o <|endoftext|>). `sampling` aceita temperature,
-    top_k, top_p e generator, como generate."""
+    top_k, top_p e generator, como generate, e no_repeat_ngram, a guarda contra laços de generate_batch."""
     return generate_response(model, tokenizer, instruction, input, max_new_tokens, **sampling)[0]
 
 
 def respond_batch(model: GPTMini, tokenizer, instructions: list[str], inputs: list[str] | None = None,
-                  max_new_tokens: int = 120, **sampling) -> list[str]:
+                  max_new_tokens: int = 200, **sampling) -> list[str]:
     """As respostas a várias instruções de uma vez (em lote): o mesmo que chamar respond para cada uma."""
     inputs = [""] * len(instructions) if inputs is None else inputs
     if len(inputs) != len(instructions):
@@ -199,16 +199,26 @@ def normalize_answer(text: str) -> str:
     return re.sub(r"[\s.!\"']+$", "", text.strip().lower()).strip()
 
 
-def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_tokens: int = 120,
+def has_loop(text: str, n: int = 4, times: int = 3) -> bool:
+    """Se a resposta anda em círculos: uma linha, ou uma sequência de `n` palavras, repetida `times` vezes ou mais."""
+    lines = Counter(line.strip() for line in text.splitlines() if line.strip())
+    words = text.split()
+    ngrams = Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+    return any(count >= times for count in (*lines.values(), *ngrams.values()))
+
+
+def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_tokens: int = 200,
                         progress: bool = True) -> dict:
-    """Acerto exato por família verificável, taxa de parada com <|endoftext|> e de respostas sem '###'."""
-    hits, counts, stopped, on_response, outputs = defaultdict(int), defaultdict(int), 0, 0, []
+    """Acerto exato por família verificável e as taxas de parada com <|endoftext|>, de respostas sem '###' e
+    de respostas em laço (has_loop)."""
+    hits, counts, stopped, on_response, loops, outputs = defaultdict(int), defaultdict(int), 0, 0, 0, []
     answers = generate_responses(model, tokenizer, [(e["instrucao"], e["entrada"]) for e in entries], max_new_tokens,
                                  progress=progress)
     for e, (text, stop) in zip(entries, answers):
         outputs.append(text)
         stopped += stop
         on_response += "###" not in text
+        loops += has_loop(text)
         if e["familia"] in VERIFIABLE_FAMILIES:
             counts[e["familia"]] += 1
             hits[e["familia"]] += normalize_answer(text) == normalize_answer(e["resposta"])
@@ -216,4 +226,4 @@ def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_
     total = sum(counts.values())
     return {"acerto_exato": exact, "acerto_exato_geral": sum(hits.values()) / total if total else 0.0,
             "parou_com_eot": stopped / len(entries), "ficou_na_resposta": on_response / len(entries),
-            "respostas": outputs}
+            "com_laco": loops / len(entries), "respostas": outputs}

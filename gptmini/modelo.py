@@ -56,7 +56,7 @@ class GPTConfig:
 
 PRESETS = {
     "rapido": GPTConfig(context_length=64, d_model=64, n_heads=2, n_layers=2),
-    "cpu": GPTConfig(context_length=128, d_model=256, n_heads=4, n_layers=4),
+    "cpu": GPTConfig(context_length=256, d_model=256, n_heads=4, n_layers=4),
     "gpu": GPTConfig(context_length=256, d_model=384, n_heads=6, n_layers=6, dropout=0.2),
 }
 
@@ -275,10 +275,15 @@ def batch_attention_mask(real: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def generate_batch(model: GPTMini, prompts: list[list[int]], max_new_tokens: int, temperature: float = 0.0,
                    top_k: int | None = None, top_p: float | None = None, eos_id: int | None = None,
-                   generator: torch.Generator | None = None) -> list[list[int]]:
+                   generator: torch.Generator | None = None, no_repeat_ngram: int | None = None) -> list[list[int]]:
     """Gera a continuação de vários prompts (listas de ids, de tamanhos diferentes) de uma vez; devolve,
     para cada um, os ids novos, até o eos_id (sem ele). Enchimento à esquerda, máscara de atenção e
-    posições por linha, um KV cache para o lote; a gulosa dá o mesmo que `generate` prompt a prompt."""
+    posições por linha, um KV cache para o lote; a gulosa dá o mesmo que `generate` prompt a prompt.
+    Com `no_repeat_ngram=n`, uma guarda contra laços: nenhuma linha gera de novo uma sequência de n tokens
+    que ela mesma já gerou (o token que a completaria fica proibido)."""
+    if no_repeat_ngram is not None and (isinstance(no_repeat_ngram, bool) or not isinstance(no_repeat_ngram, int)
+                                        or no_repeat_ngram < 2):
+        raise ValueError(f"no_repeat_ngram deve ser um inteiro de 2 para cima (ou None), não {no_repeat_ngram!r}.")
     if not isinstance(prompts, (list, tuple)) or not prompts:
         raise TypeError("prompts deve ser uma lista não vazia de prompts, cada um uma lista de ids.")
     context, device = model.config.context_length, next(model.parameters()).device
@@ -289,12 +294,18 @@ def generate_batch(model: GPTMini, prompts: list[list[int]], max_new_tokens: int
         check_prompt(model, torch.tensor([p]))
     check_sampling(temperature, top_k, top_p)
     new = [[] for _ in rows]
+    seen = [{} for _ in rows]  # por linha: os n-1 tokens de cada n-grama gerado -> os tokens que vieram depois
     finished = torch.zeros(len(rows), dtype=torch.bool, device=device)
     with eval_mode(model):
         caches = [KVCache(context) for _ in model.blocks]
         ids, positions, real = pad_left(rows, device)
         logits = model(ids, caches, positions, batch_attention_mask(real))[:, -1]
         for step in range(max_new_tokens):
+            if no_repeat_ngram:
+                for i, tokens in enumerate(new):
+                    if len(tokens) >= no_repeat_ngram - 1 and (
+                            banned := seen[i].get(tuple(tokens[len(tokens) - no_repeat_ngram + 1:]))):
+                        logits[i, list(banned)] = float("-inf")
             next_token = sample_next_token(logits, temperature, top_k, top_p, generator)
             if eos_id is not None:
                 next_token = next_token.masked_fill(finished[:, None], eos_id)
@@ -302,6 +313,8 @@ def generate_batch(model: GPTMini, prompts: list[list[int]], max_new_tokens: int
             for i, token in enumerate(next_token[:, 0].tolist()):
                 if eos_id is None or not finished[i]:
                     new[i].append(token)
+                    if no_repeat_ngram and len(new[i]) >= no_repeat_ngram:
+                        seen[i].setdefault(tuple(new[i][-no_repeat_ngram:-1]), set()).add(token)
             if step == max_new_tokens - 1 or (eos_id is not None and finished.all()):
                 break
             if caches is not None and len(caches[0]) < context:  # um token novo por linha, com o cache

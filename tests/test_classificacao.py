@@ -4,17 +4,21 @@ import json
 
 import pytest
 import torch
+import torch.nn as nn
 from conftest import RAIZ
 
 import gptmini
 from gptmini import GPTConfig, GPTMini, classify, load_checkpoint, save_checkpoint
 from gptmini.classificacao import (
     LABELS,
+    LoRALinear,
     add_classification_head,
+    add_lora,
     binary_metrics,
     encode_messages,
     freeze_for_finetuning,
     last_token_logits,
+    merge_lora,
     predict,
     train_classifier,
 )
@@ -67,6 +71,36 @@ def test_congelamento():
         freeze_for_finetuning(modelo, "metade")
 
 
+def test_lora_comeca_igual_treina_so_os_adaptadores_e_se_funde():
+    torch.manual_seed(0)
+    modelo = add_classification_head(GPTMini(PEQUENO)).eval()
+    ids = torch.randint(0, PEQUENO.vocab_size, (2, 12))
+    with torch.no_grad():
+        original = modelo(ids)
+    treinaveis = add_lora(modelo, rank=4, alpha=8)
+    assert torch.allclose(modelo(ids), original, atol=1e-6)  # B = 0: a mesma saída do modelo sem LoRA
+    livres = {n for n, p in modelo.named_parameters() if p.requires_grad}
+    assert livres and all(n.endswith((".A", ".B")) or n.startswith("out_head.") for n in livres)
+    # 2 blocos × r · (d_in + d_out) de qkv (32→96), out_proj (32→32), expand (32→128) e proj (128→32), mais a cabeça
+    assert treinaveis == 2 * 4 * ((32 + 96) + (32 + 32) + (32 + 128) + (128 + 32)) + 32 * 2 + 2
+    modelo(ids)[:, -1].sum().backward()
+    qkv = modelo.blocks[0].att.qkv
+    assert qkv.linear.weight.grad is None and qkv.B.grad.abs().sum() > 0  # W congelada; B aprende
+    assert qkv.A.grad.abs().sum() == 0  # com B = 0, A ainda não recebe gradiente
+    for modulo in modelo.modules():  # uma correção qualquer, como a de um treino
+        if isinstance(modulo, LoRALinear):
+            nn.init.normal_(modulo.B, std=0.1)
+    with torch.no_grad():
+        adaptado = modelo(ids)
+        assert not torch.allclose(adaptado, original, atol=1e-3)
+        merge_lora(modelo)
+        assert torch.allclose(modelo(ids), adaptado, atol=1e-5)  # a fusão não muda a saída
+    assert not any(isinstance(m, LoRALinear) for m in modelo.modules())
+    assert set(modelo.state_dict()) == set(add_classification_head(GPTMini(PEQUENO)).state_dict())
+    with pytest.raises(ValueError, match="targets"):
+        add_lora(add_classification_head(GPTMini(PEQUENO)), targets=("mlp",))
+
+
 def test_treino_fica_com_a_melhor_epoca():
     mensagens = [json.loads(linha) for linha in (RAIZ / "dados" / "mensagens.jsonl").read_text("utf-8").splitlines()]
 
@@ -75,13 +109,17 @@ def test_treino_fica_com_a_melhor_epoca():
                 for m in [x for x in mensagens if x["particao"] == particao and x["rotulo"] == rotulo][:n]]
 
     treino, validacao = amostra("treino", 32), amostra("validacao", 24)
-    torch.manual_seed(2)
-    modelo = add_classification_head(GPTMini(PEQUENO))
     tokenizer = gptmini.load_tokenizer()
-    historico = train_classifier(modelo, tokenizer, treino, validacao, "cpu", epochs=4, lr=3e-2, progress=False)
-    acuracias = historico["val_accuracy"]
-    assert len(acuracias) == 4 and historico["best_epoch"] == acuracias.index(max(acuracias)) + 1
-    assert acuracias[-1] < max(acuracias), "esta semente deveria piorar na última época"
+    for semente in range(10):  # a primeira semente em que a última época piora (qual é depende do tokenizador)
+        torch.manual_seed(semente)
+        modelo = add_classification_head(GPTMini(PEQUENO))
+        historico = train_classifier(modelo, tokenizer, treino, validacao, "cpu", epochs=4, lr=3e-2, progress=False)
+        acuracias = historico["val_accuracy"]
+        assert len(acuracias) == 4 and historico["best_epoch"] == acuracias.index(max(acuracias)) + 1
+        if acuracias[-1] < max(acuracias):
+            break
+    else:
+        pytest.fail("em nenhuma semente a última época piorou: o teste não conferiria nada")
     # os pesos que ficaram são os da melhor época, não os da última
     rotulos = torch.tensor([LABELS.index(m["rotulo"]) for m in validacao])
     previsto = predict(modelo, tokenizer, [m["texto"] for m in validacao], "cpu")

@@ -6,7 +6,14 @@ import unicodedata
 
 import pytest
 from conftest import RAIZ
-from construir_dados import FIM_DE_TEXTO, documentos_do_corpus, normalizar, sha256_bytes, vai_para_validacao
+from construir_dados import (
+    FAMILIAS_VERIFICAVEIS,
+    FIM_DE_TEXTO,
+    documentos_do_corpus,
+    normalizar,
+    sha256_bytes,
+    vai_para_validacao,
+)
 
 DADOS = RAIZ / "dados"
 
@@ -129,3 +136,18 @@ def test_respostas_verificaveis_corretas():
             assert r["resposta"] in ("positivo", "negativo")
         if r["familia"] == "copia":  # a resposta é o item, que aparece inteiro na pergunta
             assert r["particao"] == "treino" and r["resposta"] in r["instrucao"] + r["entrada"], r
+
+
+def test_assuntos_abertos_de_um_lado_so_da_divisao():
+    """Nas famílias abertas, o item é o assunto: a mesma chave (uma receita e a explicação do mesmo prato)
+    nunca fica no treino e no teste ao mesmo tempo. As famílias verificáveis são as da biblioteca."""
+    from gptmini.instrucoes import VERIFIABLE_FAMILIES
+
+    assert FAMILIAS_VERIFICAVEIS == set(VERIFIABLE_FAMILIES)
+    lados = {}
+    for r in ler_jsonl("instrucoes.jsonl"):
+        if r["origem"] == "principal" and r["familia"] not in FAMILIAS_VERIFICAVEIS:
+            lados.setdefault(r["chave"], set()).add(r["particao"])
+    assert len(lados) > 1000
+    misturados = [chave for chave, particoes in lados.items() if len(particoes) > 1]
+    assert not misturados, f"assuntos em mais de uma partição: {misturados[:5]}"

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from gptmini import CharNGramModel, read_corpus
+from gptmini import read_corpus
+from gptmini.ngramas import CharNGramModel
 
 
 def test_probabilidades_somam_um():
@@ -36,3 +37,24 @@ def test_corpus_dividido():
     assert len(treino) > 5 * len(validacao) > 0
     with pytest.raises(ValueError, match="split"):
         read_corpus("teste")
+
+
+def test_bits_por_caractere_concorda_com_prob():
+    """bits_per_char (todas as posições de uma vez) e prob (uma posição por vez) são a mesma conta."""
+    treino = "a casa da casada casou com o casamento da casa. " * 5
+    texto = "a casada do casamento caseiro ☃"  # com contextos e um caractere nunca vistos
+    for order in (1, 3, 6):
+        modelo = CharNGramModel(order=order, alpha=3.0).fit(treino)
+        uma_a_uma = [-math.log2(modelo.prob(texto[max(0, i - order + 1):i], c)) for i, c in enumerate(texto)]
+        assert modelo.bits_per_char(texto) == pytest.approx(sum(uma_a_uma) / len(texto), rel=1e-12)
+
+
+def test_melhor_modelo_de_contagem_e_o_minimo_da_tabela():
+    from gptmini.ngramas import best_count_model
+
+    treino, validacao = "\n\n".join(read_corpus("treino")[:20]), "\n\n".join(read_corpus("validacao")[:4])
+    modelo, tabela = best_count_model(treino, validacao, orders=range(1, 5), alphas=(1.0, 8.0, 64.0))
+    assert [(o, a) for o, a, _, _ in tabela] == [(o, a) for o in range(1, 5) for a in (1.0, 8.0, 64.0)]
+    ordem, alpha, _, bpc_val = min(tabela, key=lambda linha: linha[3])
+    assert (modelo.order, modelo.alpha) == (ordem, alpha)
+    assert modelo.bits_per_char(validacao) == pytest.approx(bpc_val, rel=1e-12)

@@ -225,3 +225,23 @@ def test_geracao_em_lote_recusa_entrada_errada():
         generate_batch(modelo, [[1, PEQUENO.vocab_size]], 4)
     with pytest.raises(ValueError, match="top_k"):
         generate_batch(modelo, [[1, 2]], 4, temperature=1.0, top_k=0)
+
+
+def test_guarda_contra_lacos_nao_repete_ngramas():
+    torch.manual_seed(0)
+    modelo = GPTMini(PEQUENO)
+    gerador = torch.Generator().manual_seed(2)
+    prompts = [torch.randint(PEQUENO.vocab_size, (n,), generator=gerador).tolist() for n in (2, 6, 11)]
+    livres = generate_batch(modelo, prompts, 40)
+
+    def repetidos(linha, n):
+        ngramas = [tuple(linha[k:k + n]) for k in range(len(linha) - n + 1)]
+        return len(ngramas) - len(set(ngramas))
+
+    # um modelo sem treino, guloso, entra em laço; com a guarda, nenhum n-grama gerado se repete
+    assert any(repetidos(linha, 3) for linha in livres)
+    for n in (2, 3):
+        guardados = generate_batch(modelo, prompts, 40, no_repeat_ngram=n)
+        assert all(len(linha) == 40 and repetidos(linha, n) == 0 for linha in guardados)
+    with pytest.raises(ValueError, match="no_repeat_ngram"):
+        generate_batch(modelo, prompts, 4, no_repeat_ngram=1)

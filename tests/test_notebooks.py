@@ -6,6 +6,7 @@ import shutil
 import pytest
 from capitulos import existentes, fonte, hash_codigo, ler_notebook
 from executar import executar_notebook
+from resultados import RESULTADOS, codigo_de_coleta
 
 CAPITULOS = existentes()
 LIMITE_MODO_RAPIDO_S = 60
@@ -50,6 +51,9 @@ def test_roda_sozinho_como_no_colab(cap, tmp_path, servidor_do_repositorio):
         "HTTP_PROXY": PROXY_MORTO, "HTTPS_PROXY": PROXY_MORTO, "http_proxy": PROXY_MORTO,
         "https_proxy": PROXY_MORTO, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
     }
-    _, segundos = executar_notebook(pasta / "notebook.ipynb", pasta, ambiente, timeout=2 * LIMITE_MODO_RAPIDO_S)
+    # a coleta dos resultados citados no texto roda junto: uma expressão que não vale mais falha aqui
+    _, segundos, resultados = executar_notebook(pasta / "notebook.ipynb", pasta, ambiente,
+                                                timeout=2 * LIMITE_MODO_RAPIDO_S, coleta=codigo_de_coleta(cap.numero))
+    assert resultados.keys() == RESULTADOS.get(cap.numero, {}).keys()
     assert any(p.is_file() for p in cache.rglob("*")), "os dados deveriam ter vindo do servidor, pelo cache"
     assert segundos < LIMITE_MODO_RAPIDO_S, f"{cap.pasta} levou {segundos:.0f} s no modo rápido"
