@@ -26,7 +26,9 @@ RESULTADOS: dict[str, dict[str, str]] = {
     "01": {"bpc_regua": "min(linha[3] for linha in tabela)", "contexto_regua": "melhor_modelo.order - 1",
            "alpha_regua": "melhor_modelo.alpha"},
     "05": {"bpc_regua": "bpc_ngrama", "bpc_gpt": "bpc_gpt", "minutos_de_treino": "historico['seconds'] / 60",
-           "tokens_por_segundo": "historico['tokens'] / historico['seconds']"},
+           "tokens_por_segundo": "historico['tokens'] / historico['seconds']",
+           "copia_publicado": "copiadas_do_treino['modelo publicado']",
+           "copia_humano": "copiadas_do_treino['texto da validação (escrito por gente)']"},
     "06": {"regua": "regua_teste[1]", "antes": "metricas_antes['acuracia']", "bow": "metricas_bow['acuracia']",
            **{f"{receita}_{medida}": f"resultados['{receita}']['teste']['{medida}']"
               for receita in ("cabeca", "ultimo_bloco", "tudo", "lora") for medida in ("acuracia", "f1")},
@@ -36,7 +38,7 @@ RESULTADOS: dict[str, dict[str, str]] = {
            "ajustado_acerto": "medidas['com máscara']['acerto_exato_geral']",
            "sem_mascara_acerto": "medidas['sem máscara']['acerto_exato_geral']",
            "melhor_decodificacao": "melhor_decodificacao",
-           "laco_gulosa": "decodificacao['gulosa']['em laço']"},
+           "laco_gulosa": "decodificacao['gulosa']['em laço']", "regua_sentimento": "regua_sentimento"},
 }
 
 MARCADOR = re.compile(r"<!-- r:([\w.]+)(?:\|(\w+))? -->(.*?)<!-- /r -->", re.S)

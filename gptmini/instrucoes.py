@@ -208,12 +208,12 @@ def has_loop(text: str, n: int = 4, times: int = 3) -> bool:
 
 
 def instruction_metrics(model: GPTMini, tokenizer, entries: list[dict], max_new_tokens: int = 200,
-                        progress: bool = True) -> dict:
+                        progress: bool = True, **sampling) -> dict:
     """Acerto exato por família verificável e as taxas de parada com <|endoftext|>, de respostas sem '###' e
-    de respostas em laço (has_loop)."""
+    de respostas em laço (has_loop). Gulosa, se `sampling` (as opções de respond) não disser outra coisa."""
     hits, counts, stopped, on_response, loops, outputs = defaultdict(int), defaultdict(int), 0, 0, 0, []
     answers = generate_responses(model, tokenizer, [(e["instrucao"], e["entrada"]) for e in entries], max_new_tokens,
-                                 progress=progress)
+                                 progress=progress, **sampling)
     for e, (text, stop) in zip(entries, answers):
         outputs.append(text)
         stopped += stop

@@ -141,3 +141,28 @@ def test_proxima_palavra_mostra_as_probabilidades_do_modelo_base(tokenizador):
     assert _textos(_elemento(raiz, "candidatos")) == candidatos
     mostradas = [float(t.replace(",", ".")) for t in _textos(_elemento(raiz, "probabilidades"))]
     assert mostradas == pytest.approx(topo.values.tolist() + [1 - topo.values.sum().item()], abs=0.006)
+
+
+def test_avaliacao_mostra_respostas_reais_do_assistente_publicado():
+    """As linhas das tarefas verificáveis do infográfico 07/04 (pedido, resposta do modelo, esperada, certo ou
+    errado) saem do teste e das respostas gravadas na ficha do assistente publicado: um assistente novo
+    obriga a redesenhar."""
+    import json
+
+    from gptmini import read_splits
+    from gptmini.instrucoes import normalize_answer
+
+    raiz = _svg("07-instruction-tuning/04-avaliacao-respostas.svg")
+    ficha = json.loads((RAIZ / "dados" / "modelos" / "instrucoes.json").read_text(encoding="utf-8"))
+    pares = {(e["resposta"], r.strip()) for e, r in zip(read_splits("instrucoes.jsonl")["teste"],
+                                                       ficha["respostas_teste"], strict=True)}
+    celulas = {}  # y da linha -> {x da coluna: texto}
+    for t in raiz.iter(f"{SVG}text"):
+        if t.get("x") in ("183", "274", "324", "374") and t.get("y") not in ("176",):
+            celulas.setdefault(int(t.get("y")) - (t.get("x") == "324"), {})[t.get("x")] = t.text
+    linhas = [c for c in celulas.values() if len(c) == 4]
+    assert len(linhas) == 5
+    for c in linhas:
+        modelo, esperada = c["274"], c["374"]
+        assert (esperada, modelo) in pares, f"{modelo!r} para {esperada!r} não é uma resposta gravada do teste"
+        assert c["324"] == ("=" if normalize_answer(modelo) == normalize_answer(esperada) else "≠")
