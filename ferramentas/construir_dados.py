@@ -19,6 +19,11 @@
   (dados/fontes/instrucoes_aumento/: listas .tsv de item e resposta, vestidas com os enunciados da
   família, e contas .jsonl) e a família `copia` (palavras do corpus de treino, para copiar) entram só no
   treino, sem tocar nenhum item da validação ou do teste.
+- Preferências (capítulo 08): dados/fontes/preferencias/*.jsonl (instrução, entrada, escolhida, rejeitada,
+  critério) viram dados/preferencias.jsonl, sem pares repetidos (mesma instrução e entrada, normalizadas), com a
+  partição (treino 80%, validação 10%, teste 10%) sorteada pelo SHA-256 da instrução normalizada: a mesma
+  instrução, com entradas diferentes, cai sempre do mesmo lado; uma instrução que instrucoes.jsonl também tem
+  fica no lado dela lá, e uma quase igual a uma de treino vai para o treino.
 - Manifesto: dados/manifesto.json, com tamanho e SHA-256 de cada arquivo publicado.
 
 Uso:
@@ -210,6 +215,36 @@ def arquivo_de_instrucoes(corpus_treino: str) -> str:
 TAMANHO_VOCABULARIO = 4096
 
 
+CRITERIOS = ("correcao", "educacao", "restricao", "concisao", "repeticao", "parada", "relevancia")
+
+
+def quatro_gramas(texto: str) -> set[tuple[str, ...]]:
+    palavras = texto.lower().split()
+    return {tuple(palavras[i:i + 4]) for i in range(len(palavras) - 3)}
+
+
+def arquivo_de_preferencias(lado_no_sft: dict[str, str]) -> str:
+    """`lado_no_sft`: instrução normalizada -> partição dela em instrucoes.jsonl. Uma instrução que o capítulo 07
+    também usa fica do mesmo lado lá e aqui, e uma de validação ou teste quase igual (4-gramas) a uma de treino
+    vai para o treino: nada do que mede o modelo aparece, nem com outras palavras, no treino de outra etapa."""
+    pares, vistos = [], set()
+    for par in ler_jsonl(FONTES / "preferencias"):
+        chave = (normalizar(par["instrucao"]), normalizar(par["entrada"]))
+        if chave in vistos:  # lotes escritos em paralelo repetem algumas perguntas comuns
+            continue
+        vistos.add(chave)
+        lado = lado_no_sft.get(chave[0]) or particao(chave[0], (80, 90))
+        pares.append(dict(par, origem=par.get("origem", "escrita"), particao=lado))
+    gramas_treino = [quatro_gramas(p["instrucao"] + " " + p["entrada"]) for p in pares if p["particao"] == "treino"]
+    for par in pares:
+        gramas = quatro_gramas(par["instrucao"] + " " + par["entrada"])
+        if par["particao"] != "treino" and normalizar(par["instrucao"]) not in lado_no_sft and any(
+                gramas and len(gramas & g) / len(gramas | g) > 0.6 for g in gramas_treino):
+            par["particao"] = "treino"
+    ordem = {"treino": 0, "validacao": 1, "teste": 2}
+    return jsonl(sorted(pares, key=lambda r: (ordem[r["particao"]], r["criterio"], r["instrucao"], r["entrada"])))
+
+
 def arquivo_do_tokenizador(corpus_treino: str) -> bytes:
     """O tokenizador do curso, retreinado só se o texto de treino mudou."""
     from gptmini.tokenizacao import save_tokenizer, train_bpe
@@ -250,7 +285,10 @@ def arquivos_esperados() -> dict[Path, bytes]:
     corpus_treino = saida[DADOS / "corpus_treino.txt"].decode("utf-8")
     saida[DADOS / "tokenizador.json"] = arquivo_do_tokenizador(corpus_treino)
     saida[DADOS / "mensagens.jsonl"] = arquivo_de_mensagens().encode("utf-8")
-    saida[DADOS / "instrucoes.jsonl"] = arquivo_de_instrucoes(corpus_treino).encode("utf-8")
+    instrucoes = arquivo_de_instrucoes(corpus_treino)
+    saida[DADOS / "instrucoes.jsonl"] = instrucoes.encode("utf-8")
+    lado_no_sft = {normalizar(r["instrucao"]): r["particao"] for r in map(json.loads, instrucoes.splitlines())}
+    saida[DADOS / "preferencias.jsonl"] = arquivo_de_preferencias(lado_no_sft).encode("utf-8")
     saida[DADOS / "manifesto.json"] = manifesto(saida).encode("utf-8")
     return saida
 

@@ -91,6 +91,31 @@ def test_mensagens_divididas_sem_vazamento():
         assert len(rotulos) >= 150 and 0.4 < rotulos.count("spam") / len(rotulos) < 0.6
 
 
+def test_preferencias_divididas_sem_vazamento():
+    pares = ler_jsonl("preferencias.jsonl")
+    assert len(pares) >= 1000
+    criterios = {"correcao", "educacao", "restricao", "concisao", "repeticao", "parada", "relevancia"}
+    lado_da_instrucao, vistos = {}, set()
+    for par in pares:
+        assert set(par) == {"instrucao", "entrada", "escolhida", "rejeitada", "criterio", "origem", "particao"}
+        assert par["criterio"] in criterios and par["origem"] in {"escrita", "assistente"}
+        assert par["instrucao"].strip() and par["escolhida"].strip() and par["rejeitada"].strip()
+        assert par["escolhida"].strip() != par["rejeitada"].strip(), par  # às vezes só o formato muda
+        assert all(unicodedata.is_normalized("NFC", par[c]) for c in ("instrucao", "entrada", "escolhida", "rejeitada"))
+        chave = normalizar(par["instrucao"])
+        lado = lado_da_instrucao.setdefault(chave, par["particao"])
+        assert lado == par["particao"], f"vazamento: {par['instrucao']!r}"
+        assert (chave, normalizar(par["entrada"])) not in vistos, f"par repetido: {par['instrucao']!r}"
+        vistos.add((chave, normalizar(par["entrada"])))
+    for particao in ("treino", "validacao", "teste"):
+        do_lado = [par for par in pares if par["particao"] == particao]
+        assert len(do_lado) >= 100 and {par["criterio"] for par in do_lado} == criterios, particao
+    # entre etapas: o que mede um modelo (validação e teste) não está no treino da outra etapa
+    lado_no_sft = {normalizar(r["instrucao"]): r["particao"] for r in ler_jsonl("instrucoes.jsonl")}
+    for chave, lado in lado_da_instrucao.items():
+        assert lado_no_sft.get(chave, lado) == lado, f"a instrução {chave!r} muda de lado entre o 07 e o 08"
+
+
 def test_instrucoes_divididas_sem_vazamento():
     registros = ler_jsonl("instrucoes.jsonl")
     assert len(registros) >= 1000
