@@ -229,7 +229,7 @@ def arquivo_de_preferencias(lado_no_sft: dict[str, str]) -> str:
     vai para o treino: nada do que mede o modelo aparece, nem com outras palavras, no treino de outra etapa."""
     pares, vistos = [], set()
     for par in ler_jsonl(FONTES / "preferencias"):
-        chave = (normalizar(par["instrucao"]), normalizar(par["entrada"]))
+        chave = (normalizar(par["instrucao"]), normalizar(par["entrada"]), par.get("origem", "escrita"))
         if chave in vistos:  # lotes escritos em paralelo repetem algumas perguntas comuns
             continue
         vistos.add(chave)

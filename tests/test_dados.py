@@ -105,8 +105,8 @@ def test_preferencias_divididas_sem_vazamento():
         chave = normalizar(par["instrucao"])
         lado = lado_da_instrucao.setdefault(chave, par["particao"])
         assert lado == par["particao"], f"vazamento: {par['instrucao']!r}"
-        assert (chave, normalizar(par["entrada"])) not in vistos, f"par repetido: {par['instrucao']!r}"
-        vistos.add((chave, normalizar(par["entrada"])))
+        assert (chave, normalizar(par["entrada"]), par["origem"]) not in vistos, f"par repetido: {par['instrucao']!r}"
+        vistos.add((chave, normalizar(par["entrada"]), par["origem"]))
     for particao in ("treino", "validacao", "teste"):
         do_lado = [par for par in pares if par["particao"] == particao]
         assert len(do_lado) >= 100 and {par["criterio"] for par in do_lado} == criterios, particao
