@@ -32,6 +32,7 @@ MODULOS = {
     "treino": "O pré-treino e o que os outros treinos reusam: taxa, otimizador, passo, avaliação",
     "classificacao": "Classificação: a cabeça de classes, o ajuste fino e as métricas",
     "instrucoes": "Instruções: o formato, a máscara das respostas, o SFT e a avaliação",
+    "preferencias": "Preferências: os pares, o modelo de recompensa (Bradley-Terry), o best-of-n e o DPO",
 }
 
 # A API pública de CURSO.md; o resto de __all__ é o que os capítulos seguintes usam.

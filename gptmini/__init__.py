@@ -35,6 +35,7 @@ from .modelo import (
     GPTMini,
     MultiHeadAttention,
     PRESETS,
+    PRETRAINED,
     eval_mode,
     filter_logits,
     generate,
@@ -57,11 +58,22 @@ from .treino import (
     set_learning_rate,
 )
 from .classificacao import (
+    add_classification_head,
     classify,
+    freeze_for_finetuning,
+    last_token_logits,
 )
 from .instrucoes import (
+    IGNORE_INDEX,
+    VERIFIABLE_FAMILIES,
+    collate_instructions,
+    encode_instruction,
     format_instruction,
+    generate_responses,
+    has_loop,
+    instruction_metrics,
     respond,
+    set_dropout,
 )
 
 __all__ = [
@@ -86,6 +98,7 @@ __all__ = [
     "GPTMini",
     "MultiHeadAttention",
     "PRESETS",
+    "PRETRAINED",
     "eval_mode",
     "filter_logits",
     "generate",
@@ -104,7 +117,18 @@ __all__ = [
     "learning_rate",
     "optimizer_step",
     "set_learning_rate",
+    "add_classification_head",
     "classify",
+    "freeze_for_finetuning",
+    "last_token_logits",
+    "IGNORE_INDEX",
+    "VERIFIABLE_FAMILIES",
+    "collate_instructions",
+    "encode_instruction",
     "format_instruction",
+    "generate_responses",
+    "has_loop",
+    "instruction_metrics",
     "respond",
+    "set_dropout",
 ]
