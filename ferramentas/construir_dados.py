@@ -215,9 +215,6 @@ def arquivo_de_instrucoes(corpus_treino: str) -> str:
 TAMANHO_VOCABULARIO = 4096
 
 
-CRITERIOS = ("correcao", "educacao", "restricao", "concisao", "repeticao", "parada", "relevancia")
-
-
 def quatro_gramas(texto: str) -> set[tuple[str, ...]]:
     palavras = texto.lower().split()
     return {tuple(palavras[i:i + 4]) for i in range(len(palavras) - 3)}
