@@ -43,6 +43,7 @@ CAPITULOS = [
     Capitulo("07-instruction-tuning", "Instruction tuning: de gerador de texto a assistente",
              _MEDIUM + "fazendo-um-llm-do-zero-sessão-07-de-gerador-de-texto-a-assistente-instruction-tuning-1a0a77d9994a"),
     Capitulo("08-preferencias", "Preferências: do modelo de recompensa ao DPO", ""),  # ainda sem post
+    Capitulo("09-raciocinio", "Raciocínio com recompensas verificáveis: GRPO", ""),  # ainda sem post
 ]
 
 

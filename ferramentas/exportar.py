@@ -33,6 +33,7 @@ MODULOS = {
     "classificacao": "Classificação: a cabeça de classes, o ajuste fino e as métricas",
     "instrucoes": "Instruções: o formato, a máscara das respostas, o SFT e a avaliação",
     "preferencias": "Preferências: os pares, o modelo de recompensa (Bradley-Terry), o best-of-n e o DPO",
+    "raciocinio": "Raciocínio: problemas com resposta verificável, o verificador, pass@k e o GRPO",
 }
 
 # A API pública de CURSO.md; o resto de __all__ é o que os capítulos seguintes usam.

@@ -39,6 +39,17 @@ RESULTADOS: dict[str, dict[str, str]] = {
            "sem_mascara_acerto": "medidas['sem máscara']['acerto_exato_geral']",
            "melhor_decodificacao": "melhor_decodificacao",
            "laco_gulosa": "decodificacao['gulosa']['em laço']", "regua_sentimento": "regua_sentimento"},
+    "09": {"regua": "contagem.most_common(1)[0][1] / len(particoes['treino'])",
+           "assistente_val": "max(inicio.values())",
+           "contas_sft": "medidas_val['publicado: raciocinio_sft']['com contas']",
+           "acerto_com_contas": "sum(por_estilo[True]) / len(por_estilo[True])",
+           "acerto_direto": "sum(por_estilo[False]) / len(por_estilo[False])",
+           "contas_grpo": "historico_grpo['shows_work'][-1]", "passos_grpo": "config_grpo.steps",
+           "val2_sft": "medidas_val['publicado: raciocinio_sft']['pass@1 (gulosa)'][2]",
+           "val2_grpo": "historico_grpo['val_pass1'][-1][2]",
+           **{f"familias_{chave}": f"familias['{nome}']['acerto_exato_geral']"
+              for chave, nome in (("assistente", "assistente (cap. 07)"), ("sft", "publicado: raciocinio_sft"),
+                                  ("grpo", "publicado: raciocinio"))}},
 }
 
 MARCADOR = re.compile(r"<!-- r:([\w.]+)(?:\|(\w+))? -->(.*?)<!-- /r -->", re.S)

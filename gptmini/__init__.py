@@ -74,6 +74,11 @@ from .instrucoes import (
     instruction_metrics,
     respond,
     set_dropout,
+    train_sft,
+)
+from .raciocinio import (
+    extract_answer,
+    solve,
 )
 
 __all__ = [
@@ -131,4 +136,7 @@ __all__ = [
     "instruction_metrics",
     "respond",
     "set_dropout",
+    "train_sft",
+    "extract_answer",
+    "solve",
 ]
