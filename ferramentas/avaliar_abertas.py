@@ -2,16 +2,19 @@
 
 Uso:
     python ferramentas/avaliar_abertas.py preparar PASTA [--modelos base instrucoes]
+        [--decodificacoes gulosa amostrada] [--uma-em 4] [--partes 2]
     python ferramentas/avaliar_abertas.py resumir PASTA
 
-`preparar` gera, de forma gulosa (como `respond`), a resposta de cada modelo a cada instrução aberta
-do teste (as famílias sem resposta exata) e grava em PASTA:
-- `para_o_juiz.jsonl`: uma linha por resposta, com `id`, `instrucao`, `entrada`, `referencia` e
-  `resposta`, embaralhadas com semente fixa e sem dizer o modelo: é o que o juiz recebe, junto com
-  ferramentas/juiz.md;
-- `chave.json`: de que modelo veio cada `id` (o juiz não vê).
-O juiz devolve `notas.jsonl` na mesma pasta (`{"id": ..., "nota": 0-100}` por linha); `resumir`
-junta as notas à chave e imprime a média de cada modelo, no geral e por família.
+`preparar` gera a resposta de cada modelo, em cada decodificação, a cada instrução aberta do teste (as
+famílias sem resposta exata; com `--uma-em N`, uma em cada N) e grava em PASTA:
+- `para_o_juiz.jsonl` (ou `para_o_juiz_1.jsonl`, `_2`... com `--partes`, um arquivo por juiz): uma linha
+  por resposta, com `id`, `instrucao`, `entrada`, `referencia` e `resposta`, embaralhadas com semente fixa
+  e sem dizer o modelo nem a decodificação: é o que o juiz recebe, junto com ferramentas/juiz.md;
+- `chave.json`: de que modelo e decodificação veio cada `id` (o juiz não vê).
+As decodificações: `gulosa` (o padrão de `respond`) e `amostrada` (temperatura 0,7 e top-p 0,9, a que o
+capítulo 07 escolhe na validação para as tarefas abertas; semente fixa). O juiz devolve as notas em
+arquivos `notas*.jsonl` na mesma pasta (`{"id": ..., "nota": 0-100}` por linha); `resumir` junta as notas
+à chave e imprime a média de cada modelo e decodificação, no geral e por família.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import torch
+
 from gptmini import load_checkpoint, load_pretrained, load_tokenizer, read_splits
 from gptmini.instrucoes import VERIFIABLE_FAMILIES, generate_responses
 
@@ -32,36 +37,50 @@ def carregar(nome: str):
     return load_checkpoint(nome) if nome.endswith(".pt") else load_pretrained(nome)
 
 
-def preparar(pasta: Path, modelos: list[str]) -> None:
+DECODIFICACOES = {"gulosa": {}, "amostrada": {"temperature": 0.7, "top_p": 0.9}}
+
+
+def preparar(pasta: Path, modelos: list[str], decodificacoes: list[str], uma_em: int = 1, partes: int = 1) -> None:
     tokenizer = load_tokenizer()
-    abertas = [e for e in read_splits("instrucoes.jsonl")["teste"] if e["familia"] not in VERIFIABLE_FAMILIES]
+    abertas = [e for e in read_splits("instrucoes.jsonl")["teste"] if e["familia"] not in VERIFIABLE_FAMILIES][::uma_em]
     linhas, chave = [], {}
     for nome in modelos:
-        respostas = generate_responses(carregar(nome), tokenizer, [(e["instrucao"], e["entrada"]) for e in abertas],
-                                       progress=True)
-        for e, (texto, _) in zip(abertas, respostas):
-            linhas.append({"instrucao": e["instrucao"], "entrada": e["entrada"], "referencia": e["resposta"],
-                           "resposta": texto, "_modelo": nome, "_familia": e["familia"]})
+        modelo = carregar(nome)
+        for decodificacao in decodificacoes:
+            respostas = generate_responses(modelo, tokenizer, [(e["instrucao"], e["entrada"]) for e in abertas],
+                                           progress=True, generator=torch.Generator().manual_seed(0),
+                                           **DECODIFICACOES[decodificacao])
+            for e, (texto, _) in zip(abertas, respostas):
+                linhas.append({"instrucao": e["instrucao"], "entrada": e["entrada"], "referencia": e["resposta"],
+                               "resposta": texto, "_modelo": f"{nome} · {decodificacao}", "_familia": e["familia"]})
     random.Random(0).shuffle(linhas)
     pasta.mkdir(parents=True, exist_ok=True)
-    with open(pasta / "para_o_juiz.jsonl", "w", encoding="utf-8") as f:
-        for i, linha in enumerate(linhas):
-            chave[i] = {"modelo": linha.pop("_modelo"), "familia": linha.pop("_familia")}
-            f.write(json.dumps({"id": i, **linha}, ensure_ascii=False) + "\n")
+    arquivos = [pasta / (f"para_o_juiz_{k + 1}.jsonl" if partes > 1 else "para_o_juiz.jsonl") for k in range(partes)]
+    for k, arquivo in enumerate(arquivos):
+        with open(arquivo, "w", encoding="utf-8") as f:
+            for i in range(k, len(linhas), partes):
+                linha = dict(linhas[i])
+                chave[i] = {"modelo": linha.pop("_modelo"), "familia": linha.pop("_familia")}
+                f.write(json.dumps({"id": i, **linha}, ensure_ascii=False) + "\n")
     (pasta / "chave.json").write_text(json.dumps(chave, ensure_ascii=False, indent=0), encoding="utf-8")
-    print(f"{len(linhas)} respostas ({len(abertas)} instruções × {len(modelos)} modelos) em "
-          f"{pasta / 'para_o_juiz.jsonl'}; a chave fica em {pasta / 'chave.json'}")
+    print(f"{len(linhas)} respostas ({len(abertas)} instruções × {len(modelos)} modelos × {len(decodificacoes)} "
+          f"decodificações) em {', '.join(str(a) for a in arquivos)}; a chave fica em {pasta / 'chave.json'}")
 
 
 def resumir(pasta: Path) -> None:
     chave = {int(k): v for k, v in json.loads((pasta / "chave.json").read_text(encoding="utf-8")).items()}
     notas = {}
-    for linha in (pasta / "notas.jsonl").read_text(encoding="utf-8").splitlines():
+    linhas = [linha for arquivo in sorted(pasta.glob("notas*.jsonl"))
+              for linha in arquivo.read_text(encoding="utf-8").splitlines()]
+    for linha in linhas:
         if linha.strip():
             r = json.loads(linha)
             if not isinstance(r.get("nota"), int) or not 0 <= r["nota"] <= 100:
                 raise SystemExit(f"Nota inválida (precisa ser um inteiro de 0 a 100): {linha}")
             notas[int(r["id"])] = r["nota"]
+    desconhecidos = sorted(set(notas) - set(chave))
+    if desconhecidos:
+        raise SystemExit(f"Notas para ids que a chave não tem: {desconhecidos[:10]}.")
     faltando = sorted(set(chave) - set(notas))
     if faltando:
         raise SystemExit(f"Faltam notas para {len(faltando)} respostas (ids {faltando[:10]}...).")
@@ -81,8 +100,14 @@ def main() -> int:
     parser.add_argument("pasta", type=Path)
     parser.add_argument("--modelos", nargs="+", default=["base", "instrucoes"],
                         help="nomes de load_pretrained ou caminhos de checkpoints .pt")
+    parser.add_argument("--decodificacoes", nargs="+", default=["gulosa"], choices=sorted(DECODIFICACOES))
+    parser.add_argument("--uma-em", type=int, default=1, help="avalia uma instrução aberta em cada N")
+    parser.add_argument("--partes", type=int, default=1, help="divide as respostas em N arquivos, um por juiz")
     args = parser.parse_args()
-    preparar(args.pasta, args.modelos) if args.acao == "preparar" else resumir(args.pasta)
+    if args.acao == "preparar":
+        preparar(args.pasta, args.modelos, args.decodificacoes, args.uma_em, args.partes)
+    else:
+        resumir(args.pasta)
     return 0
 
 

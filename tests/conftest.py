@@ -6,8 +6,25 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
+
+import gptmini
 
 RAIZ = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """O tokenizador do curso (dados/tokenizador.json), carregado uma vez."""
+    return gptmini.load_tokenizer()
+
+
+@pytest.fixture
+def pequeno(tokenizer):
+    """Um GPTMini minúsculo e novo a cada teste, com o vocabulário do curso: treina em segundos."""
+    torch.manual_seed(0)
+    return gptmini.GPTMini(gptmini.GPTConfig(vocab_size=tokenizer.n_vocab, context_length=96, d_model=32,
+                                             n_heads=2, n_layers=1))
 
 
 class _ServidorSilencioso(http.server.SimpleHTTPRequestHandler):

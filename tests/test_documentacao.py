@@ -81,14 +81,7 @@ def _textos(elemento) -> list[str]:
     return [t.text for t in elemento.iter(f"{SVG}text")]
 
 
-@pytest.fixture(scope="module")
-def tokenizador():
-    from gptmini import load_tokenizer
-
-    return load_tokenizer()
-
-
-def test_do_texto_aos_ids_mostra_os_ids_do_tokenizador(tokenizador):
+def test_do_texto_aos_ids_mostra_os_ids_do_tokenizador(tokenizer):
     import regex
 
     from gptmini.tokenizacao import PRETOKENIZE_PATTERN
@@ -96,48 +89,48 @@ def test_do_texto_aos_ids_mostra_os_ids_do_tokenizador(tokenizador):
     raiz = _svg("02-tokenizacao/00-do-texto-aos-ids.svg")
     texto = _elemento(raiz, "texto").text
     ids = [int(t) for t in _textos(_elemento(raiz, "ids"))]
-    assert ids == tokenizador.encode_ordinary(texto)
+    assert ids == tokenizer.encode_ordinary(texto)
     tokens = [t.replace("␣", " ") for t in _textos(_elemento(raiz, "tokens"))]  # ␣ marca o espaço
-    assert tokens == [tokenizador.decode([i]) for i in ids]
+    assert tokens == [tokenizer.decode([i]) for i in ids]
     pedacos = [t.replace("␣", " ") for t in _textos(_elemento(raiz, "pedacos"))]
     assert pedacos == regex.findall(PRETOKENIZE_PATTERN, texto)
 
 
-def test_janela_deslizante_mostra_os_ids_do_tokenizador(tokenizador):
+def test_janela_deslizante_mostra_os_ids_do_tokenizador(tokenizer):
     raiz = _svg("02-tokenizacao/02-janela-deslizante.svg")
     palavras = _textos(_elemento(raiz, "palavras"))
     sequencia = {t.get("x"): int(t.text) for t in _elemento(raiz, "ids").iter(f"{SVG}text")}
-    assert list(sequencia.values()) == tokenizador.encode_ordinary(" ".join(palavras))
+    assert list(sequencia.values()) == tokenizer.encode_ordinary(" ".join(palavras))
     # nas janelas (entrada e alvo), cada id fica embaixo do mesmo token da sequência
     for t in raiz.iter(f"{SVG}text"):
         if t.text and t.text.isdigit():
             assert int(t.text) == sequencia[t.get("x")], f"id {t.text} fora do lugar (x={t.get('x')})"
 
 
-def test_embeddings_mostram_os_ids_do_tokenizador(tokenizador):
+def test_embeddings_mostram_os_ids_do_tokenizador(tokenizer):
     raiz = _svg("02-tokenizacao/03-embeddings-token-posicao.svg")
     ids = [int(t.text) for t in raiz.iter(f"{SVG}text") if t.get("class") == "id"]
     linhas = [int(t.text) for t in raiz.iter(f"{SVG}text") if t.get("class") == "linha"]
-    assert ids == tokenizador.encode_ordinary(_elemento(raiz, "frase").text)
+    assert ids == tokenizer.encode_ordinary(_elemento(raiz, "frase").text)
     assert linhas == sorted(ids)  # as linhas da tabela, na ordem da tabela
-    assert any(f"V = {tokenizador.n_vocab}" in (t.text or "") for t in raiz.iter(f"{SVG}text"))
+    assert any(f"V = {tokenizer.n_vocab}" in (t.text or "") for t in raiz.iter(f"{SVG}text"))
 
 
-def test_proxima_palavra_mostra_as_probabilidades_do_modelo_base(tokenizador):
+def test_proxima_palavra_mostra_as_probabilidades_do_modelo_base(tokenizer):
     import torch
 
     from gptmini import load_pretrained
 
     raiz = _svg("01-intro/00-proxima-palavra.svg")
     contexto = _elemento(raiz, "contexto")
-    ids = tokenizador.encode_ordinary(contexto.get("data-texto"))
-    assert _textos(contexto) == [tokenizador.decode([i]).strip() for i in ids]
+    ids = tokenizer.encode_ordinary(contexto.get("data-texto"))
+    assert _textos(contexto) == [tokenizer.decode([i]).strip() for i in ids]
     assert any(t.text == f"{len(ids)} tokens" for t in raiz.iter(f"{SVG}text"))
     modelo = load_pretrained("base").eval()
     with torch.no_grad():
         probs = torch.softmax(modelo(torch.tensor([ids]))[0, -1].float(), dim=-1)
     topo = torch.topk(probs, 4)
-    candidatos = [tokenizador.decode([i]).strip() for i in topo.indices.tolist()] + ["outras"]
+    candidatos = [tokenizer.decode([i]).strip() for i in topo.indices.tolist()] + ["outras"]
     assert _textos(_elemento(raiz, "candidatos")) == candidatos
     mostradas = [float(t.replace(",", ".")) for t in _textos(_elemento(raiz, "probabilidades"))]
     assert mostradas == pytest.approx(topo.values.tolist() + [1 - topo.values.sum().item()], abs=0.006)

@@ -21,11 +21,6 @@ from gptmini.instrucoes import (
 )
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return gptmini.load_tokenizer()
-
-
 def test_formato_com_e_sem_entrada():
     assert format_instruction("Some 2 e 3.") == "### Instrução:\nSome 2 e 3.\n\n### Resposta:\n"
     com = format_instruction("Passe para o plural.", "pão")

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from conftest import RAIZ
 
 import gptmini
-from gptmini import GPTConfig, GPTMini, read_splits, respond
+from gptmini import read_splits, respond
 from gptmini.classificacao import add_classification_head
 from gptmini.preferencias import (
     DPOConfig,
@@ -26,17 +26,6 @@ from gptmini.preferencias import (
 
 PAR = {"instrucao": "Diga um animal que voa.", "entrada": "", "escolhida": "O pássaro.",
        "rejeitada": "O peixe, o peixe, o peixe."}
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return gptmini.load_tokenizer()
-
-
-@pytest.fixture
-def pequeno(tokenizer):
-    torch.manual_seed(0)
-    return GPTMini(GPTConfig(vocab_size=tokenizer.n_vocab, context_length=64, d_model=32, n_heads=2, n_layers=1))
 
 
 def test_par_codificado_tem_o_mesmo_prompt(tokenizer):

@@ -9,7 +9,7 @@ import torch
 from conftest import RAIZ
 
 import gptmini
-from gptmini import GPTConfig, GPTMini, extract_answer, solve
+from gptmini import extract_answer, solve
 from gptmini.raciocinio import (
     GRPOConfig,
     group_advantages,
@@ -24,17 +24,6 @@ from gptmini.raciocinio import (
     train_grpo,
     warm_start_examples,
 )
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return gptmini.load_tokenizer()
-
-
-@pytest.fixture
-def pequeno(tokenizer):
-    torch.manual_seed(0)
-    return GPTMini(GPTConfig(vocab_size=tokenizer.n_vocab, context_length=96, d_model=32, n_heads=2, n_layers=1))
 
 
 def test_solucao_confere_com_o_enunciado():

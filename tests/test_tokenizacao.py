@@ -10,16 +10,10 @@ import regex
 import torch
 from conftest import RAIZ
 
-import gptmini
 from gptmini import GPTDataset, create_dataloader, encode_documents
 from gptmini.tokenizacao import PRETOKENIZE_PATTERN, BPETokenizer, SimpleTokenizer, train_bpe
 
 EOT = "<|endoftext|>"
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return gptmini.load_tokenizer()
 
 
 @pytest.fixture(scope="module")
