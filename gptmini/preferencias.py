@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .modelo import PRETRAINED, eval_mode
+from .treino import optimizer_step
 from .classificacao import last_token_logits
 from .instrucoes import IGNORE_INDEX, collate_instructions, encode_instruction, generate_responses, set_dropout
 
@@ -67,6 +68,7 @@ def train_reward_model(reward_model, train_pairs: list[tuple], val_pairs: list[t
                        epochs: int = 2, lr: float = 5e-5, batch_size: int = 16, progress: bool = True) -> dict:
     """Treina a nota com a perda de Bradley-Terry nos pares codificados; mede a acurácia nos pares da validação."""
     optimizer = torch.optim.AdamW(reward_model.parameters(), lr=lr, weight_decay=0.0)
+    no_scaling = torch.amp.GradScaler("cuda", enabled=False)  # fp32: o passo sem escala
     history = {"step": [], "loss": [], "val_step": [], "val_accuracy": [], "seconds": 0.0}
     start, step = time.perf_counter(), 0
     for epoch in range(epochs):
@@ -75,10 +77,7 @@ def train_reward_model(reward_model, train_pairs: list[tuple], val_pairs: list[t
             reward_model.train()
             loss = bradley_terry_loss(reward_scores(reward_model, [train_pairs[k][0] for k in idx], pad_id),
                                       reward_scores(reward_model, [train_pairs[k][1] for k in idx], pad_id))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(reward_model.parameters(), 1.0)
-            optimizer.step()
+            optimizer_step(reward_model, optimizer, no_scaling, loss, grad_clip=1.0)  # o passo do capítulo 05
             step += 1
             history["step"].append(step)
             history["loss"].append(loss.item())
@@ -150,6 +149,7 @@ def train_dpo(policy, reference, train_pairs: list[tuple], val_pairs: list[tuple
     reference_train = pair_logprobs(reference, train_pairs, pad_id).to(device)
     reference_val = pair_logprobs(reference, val_pairs, pad_id)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=0.0)
+    no_scaling = torch.amp.GradScaler("cuda", enabled=False)  # fp32: o passo sem escala
     history = {"step": [], "loss": [], "margin": [], "val_step": [], "val_accuracy": [], "val_margin": [],
                "seconds": 0.0}
 
@@ -169,10 +169,7 @@ def train_dpo(policy, reference, train_pairs: list[tuple], val_pairs: list[tuple
             chosen = response_logprobs(policy, [train_pairs[k][0] for k in idx], pad_id)
             rejected = response_logprobs(policy, [train_pairs[k][1] for k in idx], pad_id)
             loss, margin = dpo_loss(chosen, rejected, reference_train[idx, 0], reference_train[idx, 1], cfg.beta)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
-            optimizer.step()
+            optimizer_step(policy, optimizer, no_scaling, loss, grad_clip=1.0)  # o passo do capítulo 05
             step += 1
             history["step"].append(step)
             history["loss"].append(loss.item())
