@@ -243,14 +243,16 @@ def arquivo_de_preferencias(lado_no_sft: dict[str, str]) -> str:
 
 
 def arquivo_do_tokenizador(corpus_treino: str) -> bytes:
-    """O tokenizador do curso, retreinado só se o texto de treino mudou."""
-    from gptmini.tokenizacao import save_tokenizer, train_bpe
+    """O tokenizador do curso, retreinado só se o texto de treino ou a pré-tokenização mudaram."""
+    from gptmini.tokenizacao import PRETOKENIZE_PATTERN, save_tokenizer, train_bpe
 
     texto = "\n\n".join(d.strip() for d in corpus_treino.split(FIM_DE_TEXTO) if d.strip())
     impressao = sha256_bytes(texto.encode("utf-8"))
     caminho = DADOS / "tokenizador.json"
-    if caminho.exists() and json.loads(caminho.read_text(encoding="utf-8")).get("texto_sha256") == impressao:
-        return caminho.read_bytes()
+    if caminho.exists():
+        atual = json.loads(caminho.read_text(encoding="utf-8"))
+        if atual.get("texto_sha256") == impressao and atual.get("padrao") == PRETOKENIZE_PATTERN:
+            return caminho.read_bytes()
     print(f"Treinando o BPE de {TAMANHO_VOCABULARIO} tokens no corpus de treino ...")
     temporario = DADOS / "tokenizador.json.tmp"
     save_tokenizer(train_bpe(texto, TAMANHO_VOCABULARIO), temporario, name="gptmini-pt-4k")
