@@ -39,7 +39,7 @@ RESULTADOS: dict[str, dict[str, str]] = {
            "sem_mascara_acerto": "medidas['sem máscara']['acerto_exato_geral']",
            "melhor_decodificacao": "melhor_decodificacao",
            "laco_gulosa": "decodificacao['gulosa']['em laço']", "regua_sentimento": "regua_sentimento"},
-    "09": {"regua": "contagem.most_common(1)[0][1] / len(particoes['treino'])",
+    "09": {"regua": "acerto_chute",
            "assistente_val": "max(inicio.values())",
            "contas_sft": "medidas_val['publicado: raciocinio_sft']['com contas']",
            "acerto_com_contas": "sum(por_estilo[True]) / len(por_estilo[True])",
