@@ -12,7 +12,7 @@ famílias sem resposta exata; com `--uma-em N`, uma em cada N) e grava em PASTA:
   e sem dizer o modelo nem a decodificação: é o que o juiz recebe, junto com ferramentas/juiz.md;
 - `chave.json`: de que modelo e decodificação veio cada `id` (o juiz não vê).
 As decodificações: `gulosa` (o padrão de `respond`) e `amostrada` (temperatura 0,7 e top-p 0,9, a que o
-capítulo 07 escolhe na validação para as tarefas abertas; semente fixa). O juiz devolve as notas em
+capítulo 07 usa para conversar; semente fixa). O juiz devolve as notas em
 arquivos `notas*.jsonl` na mesma pasta (`{"id": ..., "nota": 0-100}` por linha); `resumir` junta as notas
 à chave e imprime a média de cada modelo e decodificação, no geral e por família.
 """

@@ -136,10 +136,11 @@ def test_assistente_publicado_confere_com_a_ficha(tokenizer):
         for chave in ("acerto_exato_geral", "parou_com_eot", "ficou_na_resposta"):
             assert medidas[chave] == pytest.approx(ficha["medidas_teste"][chave]), chave
         assert medidas["acerto_exato"] == pytest.approx(ficha["medidas_teste"]["acerto_exato"])
-    # Piso contra regressões do assistente publicado agora (ver a ficha técnica). As metas da questão dos
-    # dados (parar em 98%, laços em até 2%, acerto exato de 70%) ainda não foram alcançadas.
-    assert medidas["parou_com_eot"] >= 0.90 and medidas["ficou_na_resposta"] == 1.0
-    assert medidas["acerto_exato_geral"] >= 0.10 and medidas["com_laco"] <= 0.35
+    # Piso contra regressões do assistente publicado agora (ver a ficha técnica). Das metas da questão dos
+    # dados, só a parada (98%) foi alcançada; laços em até 2% e acerto exato de 70% ainda não. Uma resposta
+    # do teste tem "###" no meio de palavras quebradas (não abre uma instrução nova): o piso é 99%.
+    assert medidas["parou_com_eot"] >= 0.98 and medidas["ficou_na_resposta"] >= 0.99
+    assert medidas["acerto_exato_geral"] >= 0.35 and medidas["com_laco"] <= 0.20
     texto, parou = generate_response(modelo, tokenizer, "Escreva uma receita de bolo.")
     assert texto and respond(modelo, tokenizer, "Escreva uma receita de bolo.") == texto
     assert isinstance(parou, bool)
