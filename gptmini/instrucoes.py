@@ -199,6 +199,11 @@ def normalize_answer(text: str) -> str:
     return re.sub(r"[\s.!\"']+$", "", text.strip().lower()).strip()
 
 
+def constant_answer_accuracy(entries: list[dict], answer: str) -> float:
+    """Quanto acerta responder sempre `answer`, sem ler a instrução: a régua de um acerto exato."""
+    return sum(normalize_answer(e["resposta"]) == normalize_answer(answer) for e in entries) / max(len(entries), 1)
+
+
 def has_loop(text: str, n: int = 4, times: int = 3) -> bool:
     """Se a resposta anda em círculos: uma linha, ou uma sequência de `n` palavras, repetida `times` vezes ou mais."""
     lines = Counter(line.strip() for line in text.splitlines() if line.strip())

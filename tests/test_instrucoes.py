@@ -116,6 +116,13 @@ def test_set_dropout_troca_todas_as_taxas():
     assert taxas == {0.05} and modelo.config.dropout == 0.05
 
 
+def test_regua_de_resposta_constante():
+    entradas = [{"resposta": "Positivo."}, {"resposta": "negativo"}, {"resposta": "positivo"}]
+    assert gptmini.constant_answer_accuracy(entradas, "positivo") == pytest.approx(2 / 3)
+    assert gptmini.constant_answer_accuracy(entradas, "neutro") == 0.0
+    assert gptmini.constant_answer_accuracy([], "positivo") == 0.0
+
+
 def test_normalizacao_da_resposta():
     assert normalize_answer("  Pães. ") == "pães"
     assert normalize_answer("Fortaleza!") == normalize_answer("fortaleza")
