@@ -78,7 +78,7 @@ def ler_jsonl(nome):
 
 def test_mensagens_divididas_sem_vazamento():
     mensagens = ler_jsonl("mensagens.jsonl")
-    assert len(mensagens) >= 2500
+    assert len(mensagens) >= 3600
     assert {m["rotulo"] for m in mensagens} == {"spam", "normal"}
     por_texto = {}
     for m in mensagens:
