@@ -73,6 +73,8 @@ def executar_notebook(caminho: Path, pasta: Path, ambiente: dict[str, str | None
     inicio = time.perf_counter()
     # Transporte IPC (soquetes locais numa pasta temporária), não TCP: mais simples e sem aviso.
     with tempfile.TemporaryDirectory() as conexao:
+        # cada capítulo roda como num Colab novo: o modelo que o 05 guarda no cache não vaza para o 06
+        env.setdefault("GPTMINI_CACHE", os.path.join(conexao, "cache"))
         km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(conexao, "ipc"),
                            connection_file=os.path.join(conexao, "kernel.json"))
         cliente = NotebookClient(nb, km=km, timeout=timeout, coalesce_streams=True,

@@ -90,6 +90,7 @@ def test_modelo_publicado_confere_com_a_ficha(tokenizer):
     # o que o capítulo afirma, contra o assistente de onde o modelo partiu (as duas fichas, o mesmo teste)
     depois, antes = ficha["medidas_teste"], assistente["medidas_teste"]
     assert acuracia >= 0.75
-    assert 1 - depois["parou_com_eot"] <= (1 - antes["parou_com_eot"]) / 2
+    n = ficha["instrucoes_teste"]  # em respostas, não em frações: 2 → 1 é a metade, sem erro de arredondamento
+    assert round((1 - depois["parou_com_eot"]) * n) <= round((1 - antes["parou_com_eot"]) * n) / 2
     assert depois["acerto_exato_geral"] >= antes["acerto_exato_geral"] - 0.02
     assert (RAIZ / "dados" / "modelos" / "preferencias.pt").stat().st_size <= 25 * 2**20
