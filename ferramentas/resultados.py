@@ -30,6 +30,7 @@ RESULTADOS: dict[str, dict[str, str]] = {
            "copia_publicado": "copiadas_do_treino['modelo publicado']",
            "copia_humano": "copiadas_do_treino['texto da validação (escrito por gente)']"},
     "06": {"regua": "regua_teste[1]", "antes": "metricas_antes['acuracia']", "bow": "metricas_bow['acuracia']",
+           "regua_f1": "metricas_regua['f1']", "antes_f1": "metricas_antes['f1']", "bow_f1": "metricas_bow['f1']",
            **{f"{receita}_{medida}": f"resultados['{receita}']['teste']['{medida}']"
               for receita in ("cabeca", "ultimo_bloco", "tudo", "lora") for medida in ("acuracia", "f1")},
            "base_usado": "'o modelo base publicado' if 'publicado' in origem "

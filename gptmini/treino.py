@@ -215,8 +215,8 @@ def train(model: GPTMini, train_ids, val_ids, cfg: TrainConfig, device: torch.de
 TRAIN_PRESETS = {
     "rapido": (PRESETS["rapido"], TrainConfig(max_steps=30, batch_size=8, warmup_steps=5, eval_interval=10,
                                               sample_interval=15)),
-    "cpu": (PRESETS["cpu"], TrainConfig(max_steps=800, batch_size=8, lr=2e-3, warmup_steps=50,
-                                        eval_interval=100, sample_interval=200)),
+    "cpu": (PRESETS["cpu"], TrainConfig(max_steps=600, batch_size=8, lr=2e-3, warmup_steps=50,
+                                        eval_interval=150, sample_interval=200)),
     "gpu": (PRESETS["gpu"], TrainConfig(max_steps=500, batch_size=32, lr=1e-3, warmup_steps=50,
                                         eval_interval=50, sample_interval=125)),
 }
