@@ -166,3 +166,19 @@ def test_predict_devolve_o_modo_de_treino():
     modelo = add_classification_head(GPTMini(PEQUENO)).train()
     predict(modelo, gptmini.load_tokenizer(), ["oi"], "cpu")
     assert modelo.training
+
+
+def test_outras_grafias_do_treino_do_classificador():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("treinar_classificador",
+                                                  RAIZ / "ferramentas" / "treinar_classificador.py")
+    ferramenta = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ferramenta)
+    mensagens = [{"texto": "Você ganhou um prêmio!", "rotulo": "spam"}, {"texto": "ok", "rotulo": "normal"},
+                 {"texto": "123", "rotulo": "normal"}]
+    copias = ferramenta.outras_grafias(mensagens)
+    assert copias == ferramenta.outras_grafias(mensagens)  # semente fixa: a mesma cópia sempre
+    assert len(copias) == 2  # "123" não muda em nenhuma grafia e não ganha cópia
+    assert copias[0]["rotulo"] == "spam" and copias[0]["texto"] in {
+        "VOCÊ GANHOU UM PRÊMIO!", "você ganhou um prêmio!", "Voce ganhou um premio!"}
+    assert copias[1] == {"texto": "OK", "rotulo": "normal"}
