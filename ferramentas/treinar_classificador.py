@@ -52,7 +52,8 @@ def sem_acentos(texto: str) -> str:
 def outras_grafias(mensagens: list[dict], semente: int = 0) -> list[dict]:
     """Uma cópia de cada mensagem numa grafia sorteada entre MAIÚSCULAS, minúsculas e sem acentos
     (só as que mudam o texto). No celular a mesma mensagem aparece assim, e o tokenizador, treinado
-    num corpus de grafia cuidada, corta "VC GANHOU" em pedaços que o modelo quase nunca viu."""
+    num corpus de grafia cuidada, corta "VC GANHOU" em letras soltas (V, C, G, A, N...), enquanto
+    "vc ganhou" tem o token " ganhou"."""
     sorteio = random.Random(semente)
     copias = []
     for m in mensagens:
