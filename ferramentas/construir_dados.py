@@ -75,10 +75,14 @@ def arquivos_do_corpus() -> dict[Path, str]:
             DADOS / "corpus_validacao.txt": SEPARADOR_DOCUMENTOS.join(validacao) + "\n"}
 
 
+def sem_acentos(texto: str) -> str:
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", texto)
+                                                if not unicodedata.combining(c)))
+
+
 def normalizar(texto: str) -> str:
     """Minúsculas, sem acentos, pontuação e espaços: para achar quase-duplicatas."""
-    sem_acento = unicodedata.normalize("NFD", texto.lower())
-    return re.sub(r"[^a-z0-9]", "", "".join(c for c in sem_acento if not unicodedata.combining(c)))
+    return re.sub(r"[^a-z0-9]", "", sem_acentos(texto.lower()))
 
 
 def particao(chave: str, limites: tuple[int, int]) -> str:

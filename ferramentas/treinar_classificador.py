@@ -14,11 +14,11 @@ teste confere. Depois, rode `python ferramentas/construir_dados.py` para atualiz
 import argparse
 import json
 import random
-import unicodedata
 from datetime import date
 from pathlib import Path
 
 import torch
+from construir_dados import sem_acentos  # ferramentas/, ao lado deste script
 
 from gptmini import (
     device_name,
@@ -42,11 +42,6 @@ from gptmini.classificacao import (
 RAIZ = Path(__file__).resolve().parent.parent
 
 DESTINO = RAIZ / "dados" / "modelos" / "classificador.pt"
-
-
-def sem_acentos(texto: str) -> str:
-    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", texto)
-                                                if not unicodedata.combining(c)))
 
 
 def outras_grafias(mensagens: list[dict], semente: int = 0) -> list[dict]:

@@ -168,8 +168,9 @@ def test_predict_devolve_o_modo_de_treino():
     assert modelo.training
 
 
-def test_outras_grafias_do_treino_do_classificador():
+def test_outras_grafias_do_treino_do_classificador(monkeypatch):
     import importlib.util
+    monkeypatch.syspath_prepend(str(RAIZ / "ferramentas"))  # como ao rodar o script
     spec = importlib.util.spec_from_file_location("treinar_classificador",
                                                   RAIZ / "ferramentas" / "treinar_classificador.py")
     ferramenta = importlib.util.module_from_spec(spec)
