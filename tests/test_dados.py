@@ -176,3 +176,28 @@ def test_assuntos_abertos_de_um_lado_so_da_divisao():
     assert len(lados) > 1000
     misturados = [chave for chave, particoes in lados.items() if len(particoes) > 1]
     assert not misturados, f"assuntos em mais de uma partição: {misturados[:5]}"
+
+
+def test_conferencia_do_corpus_acusa_formato_e_paragrafo_repetido(tmp_path, capsys):
+    from conferir_fontes import conferir_corpus
+
+    _, doc = documentos_do_corpus()[0]
+    copiado = max(doc.split("\n\n")[1:], key=len)  # um parágrafo que o corpus já tem
+    ruim = tmp_path / "historias_99.txt"
+    ruim.write_text(f"# Título com markdown\n\n{copiado}\n\n---\n\nOutro título\n\nTexto com emoji 🙂.\n",
+                    encoding="utf-8")
+    assert conferir_corpus([ruim]) == 3
+    saida = capsys.readouterr().out
+    assert "marcação de markdown" in saida and "parágrafo repetido" in saida and "fora do esperado" in saida
+
+
+def test_textos_da_proxima_versao_passam_na_conferencia(capsys):
+    """Os textos que esperam pelo próximo pré-treino (fontes/proxima/corpus) entram sem retrabalho."""
+    from conferir_fontes import arquivos, conferir_corpus
+
+    caminhos = arquivos([str(DADOS / "fontes" / "proxima" / "corpus")], ".txt")
+    assert caminhos
+    problemas = conferir_corpus(caminhos)
+    saida = capsys.readouterr().out
+    assert problemas == 0, saida
+    assert "AVISO quase repetido" not in saida, saida
