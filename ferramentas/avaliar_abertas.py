@@ -1,12 +1,13 @@
-"""Avaliação cega das tarefas abertas do teste por um juiz (o protocolo de ferramentas/juiz.md).
+"""Avaliação cega das tarefas abertas por um juiz (o protocolo de ferramentas/juiz.md).
 
 Uso:
     python ferramentas/avaliar_abertas.py preparar PASTA [--modelos base instrucoes]
-        [--decodificacoes gulosa amostrada] [--uma-em 4] [--partes 2]
+        [--decodificacoes gulosa amostrada] [--uma-em 4] [--partes 2] [--particao validacao]
     python ferramentas/avaliar_abertas.py resumir PASTA
 
 `preparar` gera a resposta de cada modelo, em cada decodificação, a cada instrução aberta do teste (as
-famílias sem resposta exata; com `--uma-em N`, uma em cada N) e grava em PASTA:
+famílias sem resposta exata; com `--uma-em N`, uma em cada N; com `--particao validacao`, as da validação,
+para escolher uma receita sem olhar o teste) e grava em PASTA:
 - `para_o_juiz.jsonl` (ou `para_o_juiz_1.jsonl`, `_2`... com `--partes`, um arquivo por juiz): uma linha
   por resposta, com `id`, `instrucao`, `entrada`, `referencia` e `resposta`, embaralhadas com semente fixa
   e sem dizer o modelo nem a decodificação: é o que o juiz recebe, junto com ferramentas/juiz.md;
@@ -40,9 +41,11 @@ def carregar(nome: str):
 DECODIFICACOES = {"gulosa": {}, "amostrada": {"temperature": 0.7, "top_p": 0.9}}
 
 
-def preparar(pasta: Path, modelos: list[str], decodificacoes: list[str], uma_em: int = 1, partes: int = 1) -> None:
+def preparar(pasta: Path, modelos: list[str], decodificacoes: list[str], uma_em: int = 1, partes: int = 1,
+             particao: str = "teste") -> None:
     tokenizer = load_tokenizer()
-    abertas = [e for e in read_splits("instrucoes.jsonl")["teste"] if e["familia"] not in VERIFIABLE_FAMILIES][::uma_em]
+    abertas = [e for e in read_splits("instrucoes.jsonl")[particao] if e["familia"] not in VERIFIABLE_FAMILIES]
+    abertas = abertas[::uma_em]
     linhas, chave = [], {}
     for nome in modelos:
         modelo = carregar(nome)
@@ -103,9 +106,11 @@ def main() -> int:
     parser.add_argument("--decodificacoes", nargs="+", default=["gulosa"], choices=sorted(DECODIFICACOES))
     parser.add_argument("--uma-em", type=int, default=1, help="avalia uma instrução aberta em cada N")
     parser.add_argument("--partes", type=int, default=1, help="divide as respostas em N arquivos, um por juiz")
+    parser.add_argument("--particao", default="teste", choices=("validacao", "teste"),
+                        help="de onde vêm as instruções abertas (a escolha de uma receita se faz na validação)")
     args = parser.parse_args()
     if args.acao == "preparar":
-        preparar(args.pasta, args.modelos, args.decodificacoes, args.uma_em, args.partes)
+        preparar(args.pasta, args.modelos, args.decodificacoes, args.uma_em, args.partes, args.particao)
     else:
         resumir(args.pasta)
     return 0

@@ -53,7 +53,11 @@ RESULTADOS: dict[str, dict[str, str]] = {
            "acerto_direto": "sum(por_estilo[False]) / len(por_estilo[False])",
            "contas_grpo": "historico_grpo['shows_work'][-1]", "passos_grpo": "config_grpo.steps",
            "val2_sft": "medidas_val['publicado: raciocinio_sft']['pass@1 (gulosa)'][2]",
-           "val2_grpo": "historico_grpo['val_pass1'][-1][2]",
+           "val3_sft": "medidas_val['publicado: raciocinio_sft']['pass@1 (gulosa)'][3]",
+           "val2_grpo": "historico_grpo['val_pass1'][-1][2]", "val3_grpo": "historico_grpo['val_pass1'][-1][3]",
+           "val2_grpo_primeira": "historico_grpo['val_pass1'][0][2]",
+           "val3_grpo_primeira": "historico_grpo['val_pass1'][0][3]",
+           "passo_melhor_grpo": "historico_grpo['best_step']",
            **{f"familias_{chave}": f"familias['{nome}']['acerto_exato_geral']"
               for chave, nome in (("assistente", "assistente (cap. 07)"), ("sft", "publicado: raciocinio_sft"),
                                   ("grpo", "publicado: raciocinio"))}},

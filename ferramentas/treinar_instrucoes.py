@@ -32,7 +32,8 @@ from gptmini import (
     seed_everything,
     tune_cpu_allocator,
 )
-from gptmini.instrucoes import VERIFIABLE_FAMILIES, instruction_metrics, set_dropout, train_sft
+from gptmini.instrucoes import (VERIFIABLE_FAMILIES, encode_instruction, instruction_metrics, response_loss,
+                                set_dropout, train_sft)
 
 RAIZ = Path(__file__).resolve().parent.parent
 
@@ -64,16 +65,25 @@ def main() -> None:
                          eval_interval=passos_por_epoca, sample_interval=0)
     torch.manual_seed(42)
     inicial = load_checkpoint(args.desde, device) if args.desde else load_pretrained("base", device)
-    modelo = set_dropout(inicial, args.dropout).train()
     # ficamos com a época de maior acerto exato na validação (o teste só é usado no fim); só as famílias
-    # verificáveis entram nessa nota, então só elas são geradas a cada época
+    # verificáveis entram nessa nota, então só elas são geradas a cada época. A perda nas respostas abertas
+    # da validação também é medida, para a ficha: ela mostra o que o ajuste faz com as tarefas abertas
     verificaveis = [e for e in particoes["validacao"] if e["familia"] in VERIFIABLE_FAMILIES]
+    abertas = [encode_instruction(tokenizer, e) for e in particoes["validacao"]
+               if e["familia"] not in VERIFIABLE_FAMILIES]
+    perda_abertas_partida = response_loss(inicial, abertas, tokenizer.eot_token, device)
+    perdas_abertas = []
+    modelo = set_dropout(inicial, args.dropout).train()
 
-    def acerto_na_validacao(m):
-        return instruction_metrics(m, tokenizer, verificaveis, progress=False)["acerto_exato_geral"]
+    def nota_na_validacao(m):
+        perdas_abertas.append(response_loss(m, abertas, tokenizer.eot_token, device))
+        acerto = instruction_metrics(m, tokenizer, verificaveis, progress=False)["acerto_exato_geral"]
+        print(f"acerto exato {acerto:.3f}, perda nas abertas {perdas_abertas[-1]:.3f} "
+              f"(partida: {perda_abertas_partida:.3f})", flush=True)
+        return acerto
 
     historico = train_sft(modelo, tokenizer, particoes["treino"], particoes["validacao"], config, device,
-                          val_score=acerto_na_validacao)
+                          val_score=nota_na_validacao)
     if args.fp16:  # as medidas publicadas são as dos pesos em 16 bits, que é o que o aluno baixa
         modelo.load_state_dict({nome: t.half().float() for nome, t in modelo.state_dict().items()})
     medidas = instruction_metrics(modelo, tokenizer, particoes["teste"])
@@ -81,6 +91,8 @@ def main() -> None:
              "instrucoes_teste": len(particoes["teste"]), "respostas_teste": medidas["respostas"],
              "instrucoes_treino": len(particoes["treino"]), "epocas": args.epocas, "lr": args.lr,
              "dropout": args.dropout,
+             "perda_abertas_validacao_partida": round(perda_abertas_partida, 4),
+             "perda_abertas_validacao": [round(v, 4) for v in perdas_abertas],
              "perda_validacao_respostas": [round(v, 4) for v in historico["val_loss"]],
              "acerto_exato_validacao": [round(v, 4) for v in historico["val_score"]],
              "epoca_escolhida": historico["best_step"] // passos_por_epoca,

@@ -1,7 +1,7 @@
 """Treina o modelo publicado do capítulo 08, dados/modelos/preferencias.pt, com o DPO do curso (gptmini.preferencias).
 
 Uso:
-    python ferramentas/treinar_preferencias.py [--beta 0.1] [--lr 1e-5] [--epocas 1] [--fp16]
+    python ferramentas/treinar_preferencias.py [--beta 0.1] [--lr 2e-5] [--epocas 1] [--fp16]
 
 Parte do assistente publicado (dados/modelos/instrucoes.pt), que também é a referência congelada, e treina com o DPO
 nos pares de treino de dados/preferencias.jsonl. Mede no que nenhum treino viu: a acurácia das recompensas
@@ -38,7 +38,7 @@ DESTINO = RAIZ / "dados" / "modelos" / "preferencias.pt"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--beta", type=float, default=0.1)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--epocas", type=int, default=1)
     parser.add_argument("--fp16", action="store_true", help="grava os pesos em 16 bits (medidos assim)")
     args = parser.parse_args()

@@ -132,7 +132,7 @@ def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, referen
 @dataclass
 class DPOConfig:
     beta: float = 0.1  # quanto a política pode se afastar da referência (menor: pode mais)
-    lr: float = 5e-5
+    lr: float = 2e-5
     epochs: int = 1
     batch_size: int = 16
     eval_interval: int = 20

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .modelo import PRETRAINED, generate_batch
-from .treino import optimizer_step
+from .treino import copy_weights, optimizer_step
 from .instrucoes import IGNORE_INDEX, collate_instructions, format_instruction, generate_responses, respond, set_dropout
 
 
@@ -235,9 +235,10 @@ def policy_loss(model, rows: list[list[int]], answers: list[list[int]], advantag
 
 
 def train_grpo(model, tokenizer, train: list[dict], val: list[dict], cfg: GRPOConfig, progress: bool = True,
-               reward_fn=reward) -> dict:
+               reward_fn=reward, keep_best: bool = False) -> dict:
     """GRPO: a cada passo, sorteia problemas, G respostas para cada um, recompensa, vantagem contra a média do grupo e
-    um passo de gradiente na perda da política. Sem modelo de referência nem termo de KL (veja o texto)."""
+    um passo de gradiente na perda da política. Sem modelo de referência nem termo de KL (veja o texto). Com
+    keep_best, volta no fim aos pesos da avaliação de maior acerto guloso médio na validação (history["best_step"])."""
     set_dropout(model, 0.0)  # sem dropout, a política que sorteia é a mesma que recebe o gradiente
     device = next(model.parameters()).device
     rng = random.Random(cfg.seed)
@@ -245,7 +246,8 @@ def train_grpo(model, tokenizer, train: list[dict], val: list[dict], cfg: GRPOCo
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     no_scaling = torch.amp.GradScaler("cuda", enabled=False)  # fp32: o passo sem escala
     history = {"step": [], "reward": [], "length": [], "shows_work": [], "val_step": [], "val_pass1": [],
-               "seconds": 0.0}
+               "seconds": 0.0, "best_step": None}
+    best_score, best_weights = -1.0, None
     start = time.perf_counter()
     bar = tqdm(range(1, cfg.steps + 1), desc="GRPO", disable=not progress, mininterval=2)
     for step in bar:
@@ -267,8 +269,13 @@ def train_grpo(model, tokenizer, train: list[dict], val: list[dict], cfg: GRPOCo
             accuracy = pass_at_k(model, tokenizer, val, k=1, temperature=0.0)
             history["val_step"].append(step)
             history["val_pass1"].append(accuracy)
+            score = sum(accuracy.values()) / len(accuracy)
+            if keep_best and score > best_score:  # o reforço oscila: guardamos a melhor avaliação
+                best_score, best_weights, history["best_step"] = score, copy_weights(model), step
             bar.write(f"passo {step:>3}: acerto guloso na validação " +
                       " · ".join(f"{s} passo{'s' * (s > 1)} {a:.0%}" for s, a in accuracy.items()))
     bar.close()
+    if best_weights is not None:
+        model.load_state_dict(best_weights)
     history["seconds"] = time.perf_counter() - start
     return history

@@ -182,3 +182,28 @@ def test_instrucao_que_nao_e_texto_da_erro_claro(tokenizer):
         respond(modelo, tokenizer, None)
     with pytest.raises(TypeError, match="input"):
         respond(modelo, tokenizer, "Resuma.", input=42)
+
+
+def test_avaliacao_cega_prepara_a_validacao_e_resume_as_notas(tmp_path, monkeypatch, capsys):
+    import importlib.util
+    monkeypatch.syspath_prepend(str(RAIZ / "ferramentas"))  # como ao rodar o script
+    spec = importlib.util.spec_from_file_location("avaliar_abertas", RAIZ / "ferramentas" / "avaliar_abertas.py")
+    ferramenta = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ferramenta)
+    particoes = gptmini.read_splits("instrucoes.jsonl")
+    ferramenta.preparar(tmp_path, ["base"], ["gulosa"], uma_em=100, partes=2, particao="validacao")
+    linhas = [json.loads(linha) for arquivo in sorted(tmp_path.glob("para_o_juiz_*.jsonl"))
+              for linha in arquivo.read_text(encoding="utf-8").splitlines()]
+    abertas = [e for e in particoes["validacao"] if e["familia"] not in gptmini.instrucoes.VERIFIABLE_FAMILIES]
+    assert len(linhas) == len(abertas[::100])
+    assert {linha["instrucao"] for linha in linhas} <= {e["instrucao"] for e in particoes["validacao"]}
+    assert all(set(linha) == {"id", "instrucao", "entrada", "referencia", "resposta"} for linha in linhas)
+    (tmp_path / "notas.jsonl").write_text("".join(json.dumps({"id": linha["id"], "nota": 10}) + "\n"
+                                                  for linha in linhas[:-1]), encoding="utf-8")
+    with pytest.raises(SystemExit, match="Faltam notas"):
+        ferramenta.resumir(tmp_path)
+    with open(tmp_path / "notas.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": linhas[-1]["id"], "nota": 40}) + "\n")
+    ferramenta.resumir(tmp_path)
+    media = (10 * (len(linhas) - 1) + 40) / len(linhas)
+    assert f"base · gulosa: média {media:.1f} em {len(linhas)} respostas" in capsys.readouterr().out

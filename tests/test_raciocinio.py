@@ -1,5 +1,7 @@
 """Raciocínio: o gerador de problemas, o verificador, a partida a quente, o GRPO e os modelos publicados."""
 
+import copy
+import dataclasses
 import json
 import random
 import re
@@ -108,6 +110,25 @@ def test_grpo_aumenta_a_recompensa(tokenizer, pequeno):
     assert len(historico["reward"]) == 30 and len(historico["val_pass1"]) == 1
     inicio, fim = sum(historico["reward"][:5]) / 5, sum(historico["reward"][-5:]) / 5
     assert fim > inicio + 0.2
+
+
+def test_grpo_volta_a_melhor_avaliacao(tokenizer, pequeno):
+    """Com keep_best, o modelo termina com os pesos da melhor avaliação na validação: aqui, um modelo sem treino
+    erra tudo, a primeira avaliação (passo 1) empata com as outras e fica; os pesos são os de um treino de 1 passo."""
+    problemas = make_problems(40, seed=1)
+    config = GRPOConfig(steps=3, problems_per_step=8, group_size=8, lr=5.0, max_new_tokens=4, eval_interval=1)
+    recompensa = lambda texto, certa: float(" a" in texto)  # noqa: E731 (varia entre as respostas: há gradiente)
+    um_passo = copy.deepcopy(pequeno)
+    train_grpo(um_passo, tokenizer, problemas, problemas[:3], dataclasses.replace(config, steps=1), progress=False,
+               reward_fn=recompensa)
+    tres_passos = copy.deepcopy(pequeno)
+    train_grpo(tres_passos, tokenizer, problemas, problemas[:3], config, progress=False, reward_fn=recompensa)
+    historico = train_grpo(pequeno, tokenizer, problemas, problemas[:3], config, progress=False, reward_fn=recompensa,
+                           keep_best=True)
+    assert historico["val_step"] == [1, 2, 3] and historico["best_step"] == 1
+    pesos, de_um, de_tres = pequeno.state_dict(), um_passo.state_dict(), tres_passos.state_dict()
+    assert all(torch.equal(pesos[k], de_um[k]) for k in pesos)
+    assert not all(torch.equal(pesos[k], de_tres[k]) for k in pesos)  # sem voltar, seriam os do 3º passo
 
 
 def test_solve_recusa_problema_vazio(tokenizer, pequeno):
