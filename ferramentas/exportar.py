@@ -300,6 +300,10 @@ def gerar_init(exp: Exportado) -> str:
         if nomes:
             linhas += [f"from .{modulo} import ("] + [f"    {n}," for n in nomes] + [")"]
             todos += nomes
+        elif any(t.modulo == modulo for t in exp.trechos):
+            # sem nome público, o módulo ainda acrescenta o seu modelo a PRETRAINED: `import gptmini` o carrega,
+            # e load_pretrained("preferencias") funciona sem importar gptmini.preferencias antes
+            linhas += [f"from . import {modulo}  # noqa: F401"]
     linhas += ["", "__all__ = ["] + [f'    "{n}",' for n in todos] + ["]", ""]
     return "\n".join(linhas)
 

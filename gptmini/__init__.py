@@ -77,6 +77,7 @@ from .instrucoes import (
     set_dropout,
     train_sft,
 )
+from . import preferencias  # noqa: F401
 from .raciocinio import (
     extract_answer,
     solve,

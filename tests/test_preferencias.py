@@ -3,6 +3,8 @@
 import copy
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -94,3 +96,11 @@ def test_modelo_publicado_confere_com_a_ficha(tokenizer):
     assert round((1 - depois["parou_com_eot"]) * n) <= round((1 - antes["parou_com_eot"]) * n) / 2
     assert depois["acerto_exato_geral"] >= antes["acerto_exato_geral"] - 0.02
     assert (RAIZ / "dados" / "modelos" / "preferencias.pt").stat().st_size <= 25 * 2**20
+
+
+def test_import_gptmini_ja_conhece_todos_os_modelos_publicados():
+    """Num Python novo, `import gptmini` basta para load_pretrained achar o modelo de cada capítulo, inclusive o do 08,
+    que não tem nome na API pública (o módulo entra em PRETRAINED ao ser importado)."""
+    codigo = "import gptmini; print(' '.join(sorted(gptmini.PRETRAINED)))"
+    saida = subprocess.run([sys.executable, "-c", codigo], cwd=RAIZ, capture_output=True, text=True, check=True).stdout
+    assert saida.split() == ["base", "classificador", "instrucoes", "preferencias", "raciocinio", "raciocinio_sft"]
